@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the agent's router: middleware, then every controller's routes behind their access guard.
+/// Returns the router and the list of routes with their access, for the role-matrix test.
+func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext>, routes: [RouteRegistrar.Entry]) {
+    let router = Router(context: AgentRequestContext.self)
+    // Order matters: outermost first. Errors become {"detail"} answers before they are measured.
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ObservationMiddleware(metrics: services.metrics))
+    router.add(middleware: SecurityHeadersMiddleware(strictTransport: services.config.secureCookies))
+    if !services.config.corsAllowOrigins.isEmpty {
+        router.add(middleware: CORSPolicyMiddleware(origins: services.config.corsAllowOrigins))
+    }
+    router.add(middleware: ErrorMiddleware())
+
+    let routes = RouteRegistrar(router: router, authenticator: services.authenticator)
+    OperationsController(services: services).addRoutes(to: routes)
+    AuthController(services: services).addRoutes(to: routes)
+    UsersController(services: services).addRoutes(to: routes)
+    WebController().addRoutes(to: routes)
+    return (router, routes.entries)
+}
+
+/// The agent's web application on `HOST:PORT`, as `mai-agent serve` runs it and tests drive it.
+public func buildApplication(services: AgentServices, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let (router, _) = buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(services.config.host, port: services.config.port),
+            serverName: nil
+        ),
+        onServerRunning: onServerRunning,
+        logger: services.logger
+    )
+}

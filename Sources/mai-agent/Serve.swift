@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MaiAgent
+import MaiCore
+
+/// `mai-agent serve`: migrate, then serve until SIGTERM/SIGINT, draining requests in flight.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the web application (the default).")
+
+    func run() async throws {
+        let config = Startup.config()
+        let logger = Startup.bootstrapLogging(config)
+        let services = await Startup.services(config, logger: logger)
+        let app = buildApplication(services: services) { channel in
+            logger.info("mai-agent listening", metadata: [
+                "version": .string(MaiVersion.current),
+                "address": .string("http://\(config.host):\(channel.localAddress?.port ?? config.port)"),
+            ])
+        }
+        do {
+            try await app.runService()
+        } catch {
+            logger.critical("mai-agent stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("mai-agent stopped cleanly")
+    }
+}

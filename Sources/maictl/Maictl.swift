@@ -1,0 +1,29 @@
+import ArgumentParser
+import MaiCore
+
+/// `maictl`: the operator's control plane for the fleet of mAI instances.
+///
+/// The fleet commands (status, health, usage, deploy, keys, brand, backup…) arrive with the
+/// control-plane issues; this root already answers `--version` and `--help`.
+@main
+struct Maictl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maictl",
+        abstract: "Run a fleet of private mAI instances: one server per client.",
+        discussion: """
+            Fleet definition lives in fleet/ (TOML); secrets come from the environment
+            (HCLOUD_TOKEN, OPENROUTER_MANAGEMENT_KEY) and a private state directory.
+            Exit codes: 0 ok, 1 failure, 2 partial failure, 3 lock held, 64 usage error.
+            """,
+        version: MaiVersion.current,
+        subcommands: [Version.self]
+    )
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print maictl's version.")
+
+    func run() {
+        print(MaiVersion.current)
+    }
+}

@@ -1,0 +1,132 @@
+"""Fixtures for the integration tier: the real `mai-agent` binary, real HTTP, a real SQLite file."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def agent_binary() -> Path:
+    """The binary under test: $MAI_AGENT_BIN, else the debug build."""
+    path = Path(os.environ.get("MAI_AGENT_BIN", ROOT / ".build" / "debug" / "mai-agent"))
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: run `swift build` first (make test does)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Agent:
+    """A running agent: its base URL, data directory, process and captured stderr file."""
+
+    url: str
+    data_dir: Path
+    proc: subprocess.Popen
+    log_path: Path
+    env: dict = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+
+def start_agent(data_dir: Path, extra_env: dict | None = None, port: int | None = None) -> Agent:
+    """Starts the agent and waits (≤ 15 s) for /health to answer 200."""
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBUI_", "DATABASE_", "ENABLE_", "JWT_"))}
+    env.update({"PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": str(data_dir), "LOG_LEVEL": "info"})
+    env.update(extra_env or {})
+    log_path = data_dir.parent / f"agent-{port}.log"
+    log_file = open(log_path, "wb")
+    proc = subprocess.Popen([str(agent_binary()), "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"agent exited with {proc.returncode}: {log_path.read_text()}")
+        try:
+            if requests.get(url + "/health", timeout=0.5).status_code == 200:
+                return Agent(url=url, data_dir=data_dir, proc=proc, log_path=log_path, env=env)
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"agent did not become healthy: {log_path.read_text()}")
+
+
+@pytest.fixture
+def agent(tmp_path: Path):
+    """A fresh agent on a fresh data directory, stopped after the test."""
+    running = start_agent(tmp_path / "data")
+    yield running
+    if running.proc.poll() is None:
+        running.proc.kill()
+        running.proc.wait()
+
+
+def run_cli(args: list[str], data_dir: Path, stdin: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs `mai-agent ARGS` against `data_dir` and returns the completed process (text mode)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBUI_", "DATABASE_", "ENABLE_", "JWT_"))}
+    env.update({"DATA_DIR": str(data_dir)})
+    env.update(extra_env or {})
+    return subprocess.run([str(agent_binary()), *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+# --- Helpers shared by the integration tests (added for the startup/accounts/CLI/bad-input tiers) ---
+
+PASSWORD = "correct-horse-battery-staple"
+"""The password the helpers use unless told otherwise (≥ 8 characters, unusual enough to grep logs for)."""
+
+
+def bearer(token: str) -> dict:
+    """An Authorization header for an access token or API key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signup(agent: Agent, email: str, password: str = PASSWORD, name: str = "Test User", timeout: float = 30) -> requests.Response:
+    """POST /api/v1/auths/signup (one bcrypt hash)."""
+    return requests.post(agent.url + "/api/v1/auths/signup", json={"name": name, "email": email, "password": password}, timeout=timeout)
+
+
+def signin(agent: Agent, email: str, password: str = PASSWORD, session: requests.Session | None = None, timeout: float = 30) -> requests.Response:
+    """POST /api/v1/auths/signin (one bcrypt verification), optionally through `session` to keep cookies."""
+    http = session or requests
+    return http.post(agent.url + "/api/v1/auths/signin", json={"email": email, "password": password}, timeout=timeout)
+
+
+def assert_json_detail(response: requests.Response) -> str:
+    """Asserts the answer is a JSON object with a non-empty string `detail` and returns that detail."""
+    assert response.headers.get("Content-Type", "").startswith("application/json"), (response.status_code, response.headers, response.text[:300])
+    body = response.json()
+    assert isinstance(body, dict), body
+    detail = body.get("detail")
+    assert isinstance(detail, str) and detail.strip(), body
+    return detail
+
+
+@pytest.fixture
+def admin(agent: Agent) -> dict:
+    """The first account of `agent` (so an admin): the sign-up answer, with `email` and `password`."""
+    response = signup(agent, "admin@example.com", name="Admin")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["role"] == "admin", body
+    return {**body, "password": PASSWORD}
