@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Web/Static")]
+            resources: [.copy("Web/Static"), .copy("Web/openapi.json")]
         ),
         .executableTarget(
             name: "mai-agent",

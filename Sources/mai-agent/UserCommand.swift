@@ -44,7 +44,8 @@ struct UserCommand: AsyncParsableCommand {
                 let user = try await services.createAccount(email: email, name: name, password: secret, role: admin ? .admin : .user)
                 print("Created \(user.role.rawValue) account \(user.email) (id \(user.id)).")
             } catch {
-                throw ValidationError(AgentServices.describe(error))
+                FileHandle.standardError.write(Data("mai-agent: \(AgentServices.describe(error))\n".utf8))
+                throw ExitCode(1)
             }
         }
     }
@@ -65,7 +66,8 @@ struct UserCommand: AsyncParsableCommand {
                 let user = try await services.resetPassword(email: email, password: secret)
                 print("Password of \(user.email) changed; every session of that account was signed out.")
             } catch {
-                throw ValidationError(AgentServices.describe(error))
+                FileHandle.standardError.write(Data("mai-agent: \(AgentServices.describe(error))\n".utf8))
+                throw ExitCode(1)
             }
         }
     }

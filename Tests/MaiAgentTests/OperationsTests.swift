@@ -113,3 +113,26 @@ struct OperationsTests {
         }
     }
 }
+
+@Suite("OpenAPI")
+struct OpenAPITests {
+    @Test("the served spec lists exactly the routes the router has")
+    func specMatchesRoutes() async throws {
+        let agent = try await TestAgent()
+        let spec = try await agent.test { client in try await client.get("/openapi.json").json }
+        #expect(spec["openapi"] as? String == "3.1.0")
+        let paths = try #require(spec["paths"] as? [String: [String: Any]])
+        var documented = Set<String>()
+        for (path, operations) in paths {
+            for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+        }
+        let routed = Set(agent.routes.map { route -> String in
+            let path = route.path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : segment == "**" ? "{path}" : String(segment)
+            }.joined(separator: "/")
+            return "\(route.method.rawValue) \(path)"
+        })
+        #expect(routed.subtracting(documented).isEmpty, "routes missing from openapi.json: \(routed.subtracting(documented).sorted())")
+        #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
+    }
+}

@@ -55,6 +55,19 @@ struct APIKeyResponse: ResponseCodable {
     var created_at: Int64
     var last_used_at: Int64?
 
+    enum CodingKeys: String, CodingKey {
+        case api_key, prefix, created_at, last_used_at
+    }
+
+    /// Writes `api_key` and `last_used_at` as `null` rather than leaving them out.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(api_key, forKey: .api_key)
+        try container.encode(prefix, forKey: .prefix)
+        try container.encode(created_at, forKey: .created_at)
+        try container.encode(last_used_at, forKey: .last_used_at)
+    }
+
     init(_ record: APIKeyRecord, secret: String?) {
         api_key = secret
         prefix = record.displayPrefix

@@ -91,6 +91,25 @@ struct SessionUserResponse: ResponseCodable {
         permissions = Self.permissions(for: user.role)
     }
 
+    enum CodingKeys: String, CodingKey {
+        case token, token_type, expires_at, refresh_token, id, email, name, role, profile_image_url, permissions
+    }
+
+    /// Absent values are written as `null`, as Open WebUI's clients expect.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(token, forKey: .token)
+        try container.encode(token_type, forKey: .token_type)
+        try container.encode(expires_at, forKey: .expires_at)
+        try container.encode(refresh_token, forKey: .refresh_token)
+        try container.encode(id, forKey: .id)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(role, forKey: .role)
+        try container.encode(profile_image_url, forKey: .profile_image_url)
+        try container.encode(permissions, forKey: .permissions)
+    }
+
     static func permissions(for role: UserRole) -> [String: [String: Bool]] {
         let approved = role != .pending
         return [

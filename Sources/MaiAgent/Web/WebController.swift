@@ -27,11 +27,22 @@ struct WebController {
                 )
             }
         }
+        if let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) {
+            assets[Self.openAPIName] = Asset(
+                body: ByteBuffer(bytes: data),
+                contentType: "application/json",
+                etag: "\"" + SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+            )
+        }
         self.assets = assets
     }
 
+    /// The key of the OpenAPI document among the assets (outside `Static/`, so never under /static).
+    static let openAPIName = "/openapi.json"
+
     func addRoutes(to routes: RouteRegistrar) {
         routes.get("/", .open) { request, _ in try self.serve("index.html", request: request, cache: false) }
+        routes.get("/openapi.json", .open) { request, _ in try self.serve(Self.openAPIName, request: request, cache: false) }
         routes.get("/static/**", .open) { request, context in
             let path = context.parameters.getCatchAll().joined(separator: "/")
             return try self.serve(path, request: request, cache: true)

@@ -262,6 +262,7 @@ function showSignedIn(user) {
     show($('pending-screen'));
     return;
   }
+  $('password-username').value = user.email;
   show($('app-screen'));
   const admin = user.role === 'admin';
   show($('admin-panel'), admin);
@@ -415,6 +416,7 @@ function wireForms() {
       body: { password: value('password-current'), new_password: value('password-new') },
     });
     form.reset();
+    $('password-username').value = state.me?.email ?? '';
     showAlert(t('password.changed'), 'success');
   });
 

@@ -1,0 +1,48 @@
+# mAI fleet — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+PORT ?= 8080
+DATA_DIR ?= ./data
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: run build deps test test-deps test-swift test-integration bench clean
+
+## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
+run: deps build
+	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $$($(SWIFT) build --show-bin-path)/mai-agent serve
+
+deps:
+	@scripts/install-deps.sh build
+
+build:
+	$(SWIFT) build --product mai-agent
+	$(SWIFT) build --product maictl
+
+## make test: install test dependencies, run every tier (unit + component, then integration)
+test: test-deps test-swift test-integration
+
+test-deps:
+	@scripts/install-deps.sh test
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+test-integration:
+	$(SWIFT) build --product mai-agent
+	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
+	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
+
+## make bench: release build, then start-up time, idle memory and /health throughput
+bench:
+	@scripts/install-deps.sh bench
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(SWIFT) build -c release --product mai-agent
+	$(PYTHON) scripts/bench-agent.py --binary $$($(SWIFT) build -c release --show-bin-path)/mai-agent
+
+clean:
+	rm -rf .build $(VENV)

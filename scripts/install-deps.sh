@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a target needs, or — when not root — prints the exact apt-get line.
+#   scripts/install-deps.sh build   libraries the Swift build links
+#   scripts/install-deps.sh test    build + what the test tiers need (browser, python venv)
+#   scripts/install-deps.sh bench   build + load generator
+set -euo pipefail
+
+build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config)
+case "${1:-build}" in
+  build) wanted=("${build[@]}") ;;
+  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils) ;;
+  bench) wanted=("${build[@]}" wrk python3-venv) ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages. Run this, then try again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} …" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
