@@ -182,13 +182,33 @@ async function api(path, options = {}) {
     return await request(path, options);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401 || noRefresh.has(path)) throw error;
-    const renewed = await refreshSession();
-    if (!renewed) {
+    const retried = await renewAndRetry(path, options);
+    if (!retried) {
       sessionEnded();
       throw error;
     }
-    return request(path, options);
+    return retried.value;
   }
+}
+
+/**
+ * Refreshes the session and retries, one tab at a time: a refresh token works once, and two tabs
+ * spending it together would look like a stolen token to the server and end the session. The tab
+ * that waited tries its request again first, since the other tab's refresh already renewed the cookie.
+ * Resolves to `{value}`, or null when the session is over.
+ */
+async function renewAndRetry(path, options) {
+  const attempt = async () => {
+    try {
+      return { value: await request(path, options) };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) throw error;
+    }
+    const renewed = await refreshSession();
+    if (!renewed) return null;
+    return { value: await request(path, options) };
+  };
+  return navigator.locks ? navigator.locks.request('mai-session-refresh', attempt) : attempt();
 }
 
 // MARK: - State and screens
