@@ -130,3 +130,85 @@ def admin(agent: Agent) -> dict:
     body = response.json()
     assert body["role"] == "admin", body
     return {**body, "password": PASSWORD}
+
+
+# --- The OpenRouter simulator, for everything that chats -------------------------------------
+
+def sim_binary() -> Path:
+    """The simulator: $MAI_SIM_BIN, else beside the agent binary."""
+    path = Path(os.environ.get("MAI_SIM_BIN", agent_binary().parent / "mai-sim"))
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: run `swift build --product mai-sim` first (make test does)")
+    return path
+
+
+@dataclass
+class Simulator:
+    """A running `mai-sim openrouter`: base URL (…/api/v1) and its control API."""
+
+    url: str
+    proc: subprocess.Popen
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/api/v1"
+
+    def generations(self) -> list:
+        return requests.get(self.url + "/__sim/generations", timeout=5).json()
+
+
+def start_simulator(tmp: Path, extra_args: list[str] | None = None) -> Simulator:
+    port = free_port()
+    log = open(tmp / f"sim-{port}.log", "wb")
+    proc = subprocess.Popen([str(sim_binary()), "openrouter", "--port", str(port), *(extra_args or [])], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"mai-sim exited with {proc.returncode}: {(tmp / f'sim-{port}.log').read_text()}")
+        try:
+            requests.get(url + "/api/v1/models", timeout=0.5)
+            return Simulator(url=url, proc=proc)
+        except requests.RequestException:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("mai-sim did not start")
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory):
+    """One OpenRouter simulator for the whole session."""
+    sim = start_simulator(tmp_path_factory.mktemp("sim"))
+    yield sim
+    sim.proc.terminate()
+    sim.proc.wait(10)
+
+
+@pytest.fixture
+def chat_agent(tmp_path: Path, simulator: Simulator):
+    """A fresh agent whose OpenRouter connection is the simulator."""
+    running = start_agent(tmp_path / "data", {
+        "OPENROUTER_API_KEY": "sk-or-v1-integration-test-key",
+        "OPENROUTER_BASE_URL": simulator.base_url,
+    })
+    yield running
+    if running.proc.poll() is None:
+        running.proc.kill()
+        running.proc.wait()
+
+
+# --- Browser tests of the chat UI (test_chat_browser.py) ----------------------------------------
+
+@pytest.fixture
+def chat_users(chat_agent: Agent) -> dict:
+    """On `chat_agent`: the administrator (first sign-up) and an employee (role user) added by it,
+    each as {name, email, password}."""
+    admin_account = {"name": "Ada Admin", "email": "ada@example.com", "password": "correct-horse-1"}
+    employee = {"name": "Emil Employee", "email": "emil@example.com", "password": "battery-staple-2"}
+    response = signup(chat_agent, admin_account["email"], admin_account["password"], admin_account["name"])
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    added = requests.post(chat_agent.url + "/api/v1/auths/add", headers=bearer(token), timeout=30,
+                          json={**employee, "role": "user"})
+    assert added.status_code == 200, added.text
+    return {"admin": admin_account, "employee": employee, "admin_token": token}

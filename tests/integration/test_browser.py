@@ -95,7 +95,8 @@ def wait_text(driver, css, text):
 
 
 def onboard(driver, agent):
-    """Opens the fresh instance, creates the administrator through the onboarding form."""
+    """Opens the fresh instance, creates the administrator through the onboarding form, lands on
+    the chat page, and opens Admin → Users."""
     driver.get(agent.url + "/")
     visible(driver, "#signup-form")
     assert "administrator" in driver.find_element(By.CSS_SELECTOR, "#signup-form h1").text.lower()
@@ -103,6 +104,15 @@ def onboard(driver, agent):
     fill(driver, {"signup-name": ADMIN["name"], "signup-email": ADMIN["email"], "signup-password": ADMIN["password"]})
     submit(driver, "signup-form")
     wait_text(driver, "#user-name", ADMIN["name"])
+    visible(driver, "#composer-input")  # signed-in users start on the chat page
+    open_admin(driver)
+
+
+def open_admin(driver):
+    """Opens Admin → Users from the header."""
+    visible(driver, "#nav-admin").click()
+    visible(driver, "#admin-panel")
+    visible(driver, "#users-table")
 
 
 def sign_in(driver, email, password):
@@ -152,8 +162,9 @@ def test_admin_adds_employee_who_signs_in(agent, browser):
     employee.get(agent.url + "/")
     sign_in(employee, EMPLOYEE["email"], EMPLOYEE["password"])
     wait_text(employee, "#user-name", EMPLOYEE["name"])
-    wait_text(employee, "main", "Chat arrives in the next release")
+    visible(employee, "#composer-input")  # the chat page
     assert not employee.find_element(By.ID, "admin-panel").is_displayed()
+    assert not employee.find_element(By.ID, "nav-admin").is_displayed()
 
     visible(employee, "#signout").click()
     expected = requests.post(agent.url + "/api/v1/auths/signin",
@@ -213,7 +224,7 @@ def test_open_signup_leads_to_waiting_screen_until_approved(agent, browser):
     wait_text(admin, "#alert", "paula@example.com")
 
     visitor.refresh()
-    wait_text(visitor, "main", "Chat arrives in the next release")
+    visible(visitor, "#composer-input")  # the chat page
     assert not visitor.find_element(By.ID, "pending-screen").is_displayed()
 
     # Delete asks first; dismissing keeps the account, accepting removes it.

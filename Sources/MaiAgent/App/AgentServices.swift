@@ -10,12 +10,17 @@ public struct AgentServices: Sendable {
     public let users: any UserRepository
     public let sessions: any SessionRepository
     public let apiKeys: any APIKeyRepository
+    public let chats: any ChatRepository
     public let settings: SettingsReader
     public let tokens: TokenService
     public let hasher: PasswordHasher
     public let throttle: SignInThrottle
     public let metrics: AgentMetrics
     public let logger: Logger
+    let connections: ConnectionStore
+    let catalog: ModelCatalog
+    let providerFactory: ProviderFactory
+    let generations: any GenerationRepository
 
     /// Opens and migrates the database, loads (or makes) the signing key, and wires the repositories.
     public init(
@@ -35,12 +40,25 @@ public struct AgentServices: Sendable {
         self.users = SQLiteUserRepository(pool: database.pool)
         self.sessions = SQLiteSessionRepository(pool: database.pool)
         self.apiKeys = SQLiteAPIKeyRepository(pool: database.pool)
+        self.chats = SQLiteChatRepository(pool: database.pool)
         self.settings = SettingsReader(repository: SQLiteSettingsRepository(pool: database.pool), config: config, environment: environment)
         self.tokens = await TokenService(secret: secret, clock: clock)
         self.hasher = PasswordHasher(cost: config.bcryptCost)
         self.throttle = throttle
         self.metrics = AgentMetrics()
         self.logger = logger
+        self.connections = ConnectionStore(repository: SQLiteConnectionRepository(pool: database.pool), providers: config.providers,
+                                           sealer: KeySealer(secret: secret), clock: clock)
+        self.catalog = ModelCatalog(ttl: Int64(config.providers.modelsCacheSeconds), clock: clock, logger: logger)
+        self.providerFactory = ProviderFactory(
+            http: UpstreamHTTP(client: UpstreamHTTP.shared(readTimeoutSeconds: config.providers.readTimeoutSeconds)),
+            referer: config.publicURL?.absoluteString, title: config.name
+        )
+        self.generations = SQLiteGenerationRepository(pool: database.pool)
+        // Answers that were streaming when the agent last stopped will never finish.
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")
+        }
     }
 
     var authenticator: Authenticator {

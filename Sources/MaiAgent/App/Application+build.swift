@@ -19,6 +19,10 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
     OperationsController(services: services).addRoutes(to: routes)
     AuthController(services: services).addRoutes(to: routes)
     UsersController(services: services).addRoutes(to: routes)
+    ModelsController(services: services).addRoutes(to: routes)
+    ConnectionsController(services: services).addRoutes(to: routes)
+    CompletionsController(services: services).addRoutes(to: routes)
+    ChatsController(services: services).addRoutes(to: routes)
     WebController().addRoutes(to: routes)
     return (router, routes.entries)
 }

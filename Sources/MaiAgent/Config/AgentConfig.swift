@@ -19,6 +19,9 @@ public struct AgentConfig: Sendable {
     public var mode: Mode
     /// `WEBUI_NAME` (mAI).
     public var name: String
+    /// `MAI_INSTANCE`: this instance's short name (the client's slug), used in the pseudonymous
+    /// user ids sent upstream. Defaults to `WEBUI_NAME` reduced to letters, digits and dashes.
+    public var instance: String
     /// `WEBUI_URL`, the address employees use; makes cookies `Secure` when it is https.
     public var publicURL: URL?
     /// `DATA_DIR` (./data).
@@ -68,6 +71,11 @@ public struct AgentConfig: Sendable {
         self.mode = try env.choice("ENV", default: .dev)
         self.name = env.string("WEBUI_NAME") ?? "mAI"
         self.publicURL = try env.httpURL("WEBUI_URL")
+        let slug = String((env.string("MAI_INSTANCE") ?? name).lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
+        guard env.string("MAI_INSTANCE").map({ $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } && $0.count <= 40 }) ?? true else {
+            throw ConfigError("MAI_INSTANCE", "must be a short name of letters, digits and dashes (the client's slug); got '\(env.string("MAI_INSTANCE")!)'")
+        }
+        self.instance = slug.isEmpty ? "mai" : slug
         self.dataDirectory = env.string("DATA_DIR") ?? "./data"
         self.databasePath = try Self.databasePath(env.string("DATABASE_URL"), dataDirectory: dataDirectory)
         if let key = env.string("WEBUI_SECRET_KEY") {

@@ -15,8 +15,16 @@ public struct ProviderEnvironment: Sendable {
     public var anthropicKey: Secret?
     /// `GEMINI_API_KEY`.
     public var geminiKey: Secret?
+    /// `ANTHROPIC_BASE_URL` (https://api.anthropic.com).
+    public var anthropicBaseURL: URL
+    /// `GEMINI_BASE_URL` (https://generativelanguage.googleapis.com).
+    public var geminiBaseURL: URL
     /// `OLLAMA_BASE_URL`.
     public var ollamaBaseURL: URL?
+    /// `UPSTREAM_READ_TIMEOUT` (120 s): a provider silent for longer mid-answer is given up on.
+    public var readTimeoutSeconds: Int
+    /// `MODELS_CACHE_TTL` (300 s): how long a connection's model list is reused.
+    public var modelsCacheSeconds: Int
 
     init(_ env: EnvironmentReader) throws(ConfigError) {
         openRouterKey = env.string("OPENROUTER_API_KEY").map(Secret.init)
@@ -25,6 +33,10 @@ public struct ProviderEnvironment: Sendable {
         openAIBaseURL = try env.httpURL("OPENAI_API_BASE_URL") ?? URL(string: "https://api.openai.com/v1")!
         anthropicKey = env.string("ANTHROPIC_API_KEY").map(Secret.init)
         geminiKey = env.string("GEMINI_API_KEY").map(Secret.init)
+        anthropicBaseURL = try env.httpURL("ANTHROPIC_BASE_URL") ?? URL(string: "https://api.anthropic.com")!
+        geminiBaseURL = try env.httpURL("GEMINI_BASE_URL") ?? URL(string: "https://generativelanguage.googleapis.com")!
         ollamaBaseURL = try env.httpURL("OLLAMA_BASE_URL")
+        readTimeoutSeconds = try env.integer("UPSTREAM_READ_TIMEOUT", default: 120, range: 1...3600, unit: "seconds")
+        modelsCacheSeconds = try env.integer("MODELS_CACHE_TTL", default: 300, range: 0...86_400, unit: "seconds")
     }
 }

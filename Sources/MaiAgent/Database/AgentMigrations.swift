@@ -56,6 +56,120 @@ enum AgentMigrations {
                 t.column("updated_by", .text)
             }
         }
+        migrator.registerMigration("v2-chats") { db in
+            try db.create(table: "chats") { t in
+                t.primaryKey("id", .text)
+                t.column("user_id", .text).notNull().references("users", onDelete: .cascade)
+                t.column("title", .text).notNull()
+                // The leaf of the branch on screen (Open WebUI's history.currentId).
+                t.column("current_message_id", .text)
+                t.column("pinned", .boolean).notNull().defaults(to: false)
+                t.column("archived", .boolean).notNull().defaults(to: false)
+                // JSON array of model ids chosen for this chat.
+                t.column("models", .text).notNull().defaults(to: "[]")
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            try db.create(index: "chats_owner_recent", on: "chats", columns: ["user_id", "archived", "updated_at"])
+            try db.create(table: "chat_messages") { t in
+                t.primaryKey("id", .text)
+                t.column("chat_id", .text).notNull().references("chats", onDelete: .cascade)
+                // The message this one answers or follows; siblings under one parent are branches.
+                t.column("parent_id", .text)
+                t.column("role", .text).notNull().check(sql: "role IN ('system', 'user', 'assistant')")
+                t.column("content", .text).notNull()
+                t.column("model", .text)
+                t.column("status", .text).notNull().defaults(to: "complete")
+                    .check(sql: "status IN ('complete', 'streaming', 'interrupted', 'error')")
+                t.column("error", .text)
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            try db.create(index: "chat_messages_chat", on: "chat_messages", columns: ["chat_id", "created_at"])
+            try db.create(index: "chat_messages_parent", on: "chat_messages", columns: ["parent_id"])
+            // Full-text index over chat titles and message texts, scoped by owner at query time.
+            // Each indexed row has a stable integer key (`search_id`, kept in a column so VACUUM
+            // cannot renumber it): messages use it, titles use its negative. Updates and deletes
+            // then find their index row by rowid instead of scanning the index.
+            try db.alter(table: "chats") { t in t.add(column: "search_id", .integer) }
+            try db.alter(table: "chat_messages") { t in t.add(column: "search_id", .integer) }
+            try db.create(index: "chats_search_id", on: "chats", columns: ["search_id"], unique: true)
+            try db.create(index: "chat_messages_search_id", on: "chat_messages", columns: ["search_id"], unique: true)
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE chat_search USING fts5(
+                    text, chat_id UNINDEXED, user_id UNINDEXED, message_id UNINDEXED,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER chats_search_insert AFTER INSERT ON chats BEGIN
+                    UPDATE chats SET search_id = (SELECT COALESCE(MAX(search_id), 0) + 1 FROM chats) WHERE id = new.id;
+                    INSERT INTO chat_search (rowid, text, chat_id, user_id, message_id)
+                    SELECT -search_id, new.title, new.id, new.user_id, NULL FROM chats WHERE id = new.id;
+                END;
+                CREATE TRIGGER chats_search_title AFTER UPDATE OF title ON chats BEGIN
+                    DELETE FROM chat_search WHERE rowid = -old.search_id;
+                    INSERT INTO chat_search (rowid, text, chat_id, user_id, message_id) VALUES (-old.search_id, new.title, new.id, new.user_id, NULL);
+                END;
+                CREATE TRIGGER chats_search_delete AFTER DELETE ON chats BEGIN
+                    DELETE FROM chat_search WHERE rowid = -old.search_id;
+                END;
+                CREATE TRIGGER chat_messages_search_insert AFTER INSERT ON chat_messages BEGIN
+                    UPDATE chat_messages SET search_id = (SELECT COALESCE(MAX(search_id), 0) + 1 FROM chat_messages) WHERE id = new.id;
+                    INSERT INTO chat_search (rowid, text, chat_id, user_id, message_id)
+                    SELECT chat_messages.search_id, new.content, new.chat_id, chats.user_id, new.id
+                    FROM chat_messages JOIN chats ON chats.id = new.chat_id WHERE chat_messages.id = new.id;
+                END;
+                CREATE TRIGGER chat_messages_search_update AFTER UPDATE OF content ON chat_messages BEGIN
+                    DELETE FROM chat_search WHERE rowid = old.search_id;
+                    INSERT INTO chat_search (rowid, text, chat_id, user_id, message_id)
+                    SELECT old.search_id, new.content, new.chat_id, chats.user_id, new.id FROM chats WHERE chats.id = new.chat_id;
+                END;
+                CREATE TRIGGER chat_messages_search_delete AFTER DELETE ON chat_messages BEGIN
+                    DELETE FROM chat_search WHERE rowid = old.search_id;
+                END;
+                """)
+        }
+        migrator.registerMigration("v3-connections-generations") { db in
+            // Provider connections an admin added or changed; they win over the environment's.
+            try db.create(table: "connections") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("base_url", .text).notNull()
+                // AES-GCM sealed with a key derived from WEBUI_SECRET_KEY; never stored in clear.
+                t.column("api_key_sealed", .blob)
+                t.column("key_hint", .text).notNull().defaults(to: "")
+                t.column("model_prefix", .text).notNull().defaults(to: "")
+                t.column("enabled", .boolean).notNull().defaults(to: true)
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            // One row per completion: what usage accounting confirms and sums. Not tied to users
+            // by a foreign key: deleting an employee must not delete what they cost.
+            try db.create(table: "generations") { t in
+                t.primaryKey("id", .text)
+                t.column("upstream_id", .text)
+                t.column("user_id", .text).notNull()
+                t.column("external_user", .text)
+                t.column("chat_id", .text)
+                t.column("message_id", .text)
+                t.column("connection_id", .text).notNull()
+                t.column("provider", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("prompt_tokens", .integer).notNull()
+                t.column("completion_tokens", .integer).notNull()
+                t.column("tokens_estimated", .boolean).notNull().defaults(to: false)
+                t.column("reported_cost_nanos", .integer)
+                t.column("status", .text).notNull().defaults(to: "provisional")
+                t.column("finish_reason", .text).notNull()
+                t.column("streamed", .boolean).notNull()
+                t.column("first_token_ms", .integer)
+                t.column("duration_ms", .integer).notNull()
+                t.column("created_at", .integer).notNull()
+            }
+            try db.create(index: "generations_user_time", on: "generations", columns: ["user_id", "created_at"])
+            try db.create(index: "generations_status", on: "generations", columns: ["status", "created_at"])
+            try db.create(index: "generations_upstream", on: "generations", columns: ["upstream_id"])
+        }
         return migrator
     }
 }

@@ -1,111 +1,16 @@
-// mAI web UI: the account shell (sign-in, sign-up, onboarding, pending, password, user admin).
-// Plain ES module, no build step. Lives within the agent's Content-Security-Policy: no inline
-// script or style, and every piece of user-provided text goes through textContent.
+// mAI web UI: the account shell (sign-in, sign-up, onboarding, pending), the chat page, settings
+// and the admin pages. Plain ES modules, no build step. Lives within the agent's
+// Content-Security-Policy: no inline script or style, and every piece of user-provided or model
+// text goes through text nodes, never HTML.
 
-// MARK: - i18n
+import { $, h, show } from './js/dom.js';
+import { t, setLanguage, preferredLanguage, language } from './js/i18n.js';
+import { api, request, ApiError, setSessionEndedHandler } from './js/api.js';
+import { initChat, openChatPage, resetChat, reloadModels, trackScroll } from './js/chat.js';
+import { initSettings, applyTheme } from './js/settings.js';
+import { initAdmin, loadConnections, loadModels as loadAdminModels } from './js/admin.js';
 
-const dictionaries = {
-  'en-US': {
-    'loading': 'Loading…',
-    'signout': 'Sign out',
-    'alert.close': 'Close',
-    'field.name': 'Name',
-    'field.email': 'E-mail',
-    'field.password': 'Password',
-    'field.password_hint': 'At least 8 characters.',
-    'signin.title': 'Sign in',
-    'signin.submit': 'Sign in',
-    'signin.no_account': 'No account yet?',
-    'signin.to_signup': 'Create one',
-    'signup.title': 'Create an account',
-    'signup.submit': 'Create account',
-    'signup.have_account': 'Already have an account?',
-    'signup.to_signin': 'Sign in',
-    'onboarding.title': 'Create the administrator account',
-    'onboarding.intro': 'This is a new installation. The first account administers it.',
-    'onboarding.submit': 'Create administrator account',
-    'pending.title': 'Waiting for approval',
-    'pending.text': 'An administrator has to approve your account before you can use it.',
-    'pending.signed_in_as': 'Signed in as',
-    'chat.title': 'Chat',
-    'chat.coming': 'Chat arrives in the next release.',
-    'password.title': 'Change password',
-    'password.current': 'Current password',
-    'password.new': 'New password',
-    'password.submit': 'Change password',
-    'password.changed': 'Your password has been changed.',
-    'users.title': 'Users',
-    'users.name': 'Name',
-    'users.email': 'E-mail',
-    'users.role': 'Role',
-    'users.status': 'Status',
-    'users.actions': 'Actions',
-    'users.active': 'Active',
-    'users.inactive': 'Deactivated',
-    'users.deactivate': 'Deactivate',
-    'users.activate': 'Activate',
-    'users.delete': 'Delete',
-    'users.you': '(you)',
-    'users.total': '{count} account(s)',
-    'users.confirm_delete': 'Delete the account of {email}? This cannot be undone.',
-    'users.role_changed': 'The role of {email} is now {role}.',
-    'users.deleted': 'The account of {email} has been deleted.',
-    'add_user.title': 'Add user',
-    'add_user.submit': 'Add user',
-    'add_user.added': '{email} has been added.',
-    'settings.title': 'Sign-up',
-    'settings.enable_signup': 'Anyone can create an account',
-    'settings.default_role': 'Role of new accounts',
-    'settings.submit': 'Save',
-    'settings.saved': 'Sign-up settings saved.',
-    'role.admin': 'Administrator',
-    'role.user': 'User',
-    'role.pending': 'Pending',
-    'error.network': 'The server cannot be reached. Check your connection and try again.',
-    'error.unexpected': 'Something went wrong (HTTP {status}).',
-    'error.session_expired': 'Your session has ended. Sign in again.',
-  },
-};
-
-let locale = 'en-US';
-
-/** The text for `key` in the current locale (English as fallback), with `{name}` placeholders filled. */
-export function t(key, vars = {}) {
-  const text = dictionaries[locale]?.[key] ?? dictionaries['en-US'][key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
-}
-
-/** Fills every `data-i18n` element (textContent) and `data-i18n-label` element (aria-label). */
-function translatePage(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
-}
-
-// MARK: - DOM helpers
-
-const $ = (id) => document.getElementById(id);
-
-/** Creates an element with properties and children; strings become text nodes (never HTML). */
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'dataset') Object.assign(el.dataset, value);
-    else if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
-    else if (name === 'text') el.textContent = value;
-    else if (name in el && name !== 'list') el[name] = value;
-    else el.setAttribute(name, value === true ? '' : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-function show(el, visible = true) {
-  el.hidden = !visible;
-}
+export { t };
 
 // MARK: - Alert
 
@@ -113,102 +18,22 @@ function showAlert(message, kind = 'error') {
   $('alert-text').textContent = message;
   $('alert').dataset.kind = kind;
   show($('alert'));
+  // The modal settings dialog hides the page's alert behind its backdrop: say it there too.
+  if ($('settings-dialog').open) {
+    $('settings-message').textContent = message;
+    $('settings-message').dataset.kind = kind;
+    show($('settings-message'));
+  }
 }
 
 function clearAlert() {
   $('alert-text').textContent = '';
   show($('alert'), false);
+  show($('settings-message'), false);
 }
 
-// MARK: - API
-
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-    this.detail = detail;
-  }
-}
-
-/** Endpoints whose 401 means "wrong input" or "no session", never "refresh and retry". */
-const noRefresh = new Set([
-  '/api/v1/auths/signin',
-  '/api/v1/auths/signup',
-  '/api/v1/auths/refresh',
-  '/api/v1/auths/signout',
-]);
-
-let refreshing = null;
-
-/** One refresh at a time; resolves to the new session user, or null when the session is over. */
-function refreshSession() {
-  refreshing ??= request('/api/v1/auths/refresh', { method: 'POST' })
-    .then((user) => user)
-    .catch(() => null)
-    .finally(() => { refreshing = null; });
-  return refreshing;
-}
-
-async function request(path, { method = 'GET', body } = {}) {
-  const options = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    options.headers['Content-Type'] = 'application/json';
-    options.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch {
-    throw new ApiError(0, t('error.network'));
-  }
-  let data = null;
-  const type = response.headers.get('Content-Type') || '';
-  if (type.includes('application/json')) {
-    try { data = await response.json(); } catch { data = null; }
-  }
-  if (!response.ok) {
-    const detail = data && typeof data.detail === 'string' ? data.detail : t('error.unexpected', { status: response.status });
-    throw new ApiError(response.status, detail);
-  }
-  return data;
-}
-
-/**
- * Calls the API. On a 401, refreshes the session once and retries; when that is not possible
- * the page goes back to the sign-in form and the error is passed on.
- */
-async function api(path, options = {}) {
-  try {
-    return await request(path, options);
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 401 || noRefresh.has(path)) throw error;
-    const retried = await renewAndRetry(path, options);
-    if (!retried) {
-      sessionEnded();
-      throw error;
-    }
-    return retried.value;
-  }
-}
-
-/**
- * Refreshes the session and retries, one tab at a time: a refresh token works once, and two tabs
- * spending it together would look like a stolen token to the server and end the session. The tab
- * that waited tries its request again first, since the other tab's refresh already renewed the cookie.
- * Resolves to `{value}`, or null when the session is over.
- */
-async function renewAndRetry(path, options) {
-  const attempt = async () => {
-    try {
-      return { value: await request(path, options) };
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 401) throw error;
-    }
-    const renewed = await refreshSession();
-    if (!renewed) return null;
-    return { value: await request(path, options) };
-  };
-  return navigator.locks ? navigator.locks.request('mai-session-refresh', attempt) : attempt();
+function reportError(error) {
+  showAlert(error instanceof ApiError ? error.detail : String(error?.message ?? error));
 }
 
 // MARK: - State and screens
@@ -225,9 +50,6 @@ function applyConfig(config) {
   document.title = name;
   $('brand-name').textContent = name;
   $('version').textContent = config?.version ? `${name} ${config.version}` : '';
-  const wanted = config?.default_locale;
-  if (wanted && dictionaries[wanted]) locale = wanted;
-  document.documentElement.lang = locale;
 }
 
 function hideScreens() {
@@ -237,7 +59,12 @@ function hideScreens() {
 /** Shows sign-in, sign-up or onboarding, depending on /api/config and what the visitor chose. */
 function showSignedOut() {
   state.me = null;
+  resetChat();
+  const dialog = $('settings-dialog');
+  if (dialog.open) dialog.close();
   hideScreens();
+  document.body.dataset.view = 'auth';
+  document.body.classList.remove('sidebar-open');
   show($('session-bar'), false);
   const features = state.config?.features ?? {};
   const onboarding = Boolean(state.config?.onboarding);
@@ -268,32 +95,89 @@ function safeImage(url) {
     : '/static/user.svg';
 }
 
-function showSignedIn(user) {
-  state.me = user;
-  hideScreens();
+function renderSessionBar() {
+  const user = state.me;
+  if (!user) return;
   $('user-name').textContent = user.name;
   $('user-avatar').src = safeImage(user.profile_image_url);
   $('user-role').textContent = t(`role.${user.role}`);
   $('user-role').dataset.role = user.role;
+}
+
+function showSignedIn(user) {
+  state.me = user;
+  hideScreens();
+  renderSessionBar();
   show($('session-bar'));
 
   if (user.role === 'pending') {
+    document.body.dataset.view = 'pending';
+    show($('app-nav'), false);
     $('pending-email').textContent = user.email;
     show($('pending-screen'));
     return;
   }
+  show($('app-nav'));
   $('password-username').value = user.email;
   show($('app-screen'));
-  const admin = user.role === 'admin';
-  show($('admin-panel'), admin);
-  if (admin) {
-    loadUsers().catch(reportError);
-    loadSignupSettings().catch(reportError);
-  }
+  show($('nav-admin'), user.role === 'admin');
+  route();
 }
 
-function reportError(error) {
-  showAlert(error instanceof ApiError ? error.detail : String(error?.message ?? error));
+// MARK: - Routing (#/, #/c/<id>, #/admin/<tab>)
+
+const ADMIN_TABS = ['users', 'connections', 'models'];
+
+function route() {
+  if (!state.me || state.me.role === 'pending') return;
+  const hash = location.hash || '#/';
+  const admin = hash.match(/^#\/admin(?:\/(\w+))?$/);
+  if (admin && state.me.role === 'admin') {
+    showAdmin(ADMIN_TABS.includes(admin[1]) ? admin[1] : 'users');
+    return;
+  }
+  const chat = hash.match(/^#\/c\/([^/]+)$/);
+  showChat(chat ? decodeURIComponent(chat[1]) : null);
+}
+
+function setNavCurrent(view) {
+  $('nav-chat').toggleAttribute('aria-current', view === 'chat');
+  if (view === 'chat') $('nav-chat').setAttribute('aria-current', 'page');
+  $('nav-admin').toggleAttribute('aria-current', view === 'admin');
+  if (view === 'admin') $('nav-admin').setAttribute('aria-current', 'page');
+}
+
+function showChat(chatId) {
+  document.body.dataset.view = 'chat';
+  show($('admin-view'), false);
+  show($('chat-view'));
+  setNavCurrent('chat');
+  openChatPage(chatId).catch(reportError);
+}
+
+function showAdmin(tab) {
+  document.body.dataset.view = 'admin';
+  document.body.classList.remove('sidebar-open');
+  show($('chat-view'), false);
+  show($('admin-view'));
+  setNavCurrent('admin');
+  for (const name of ADMIN_TABS) {
+    const active = name === tab;
+    const link = $(`tab-${name}`);
+    link.setAttribute('aria-selected', String(active));
+    link.tabIndex = active ? 0 : -1;
+  }
+  show($('admin-panel'), tab === 'users');
+  show($('connections-panel'), tab === 'connections');
+  show($('models-panel'), tab === 'models');
+  if (tab === 'users') {
+    loadUsers().catch(reportError);
+    loadSignupSettings().catch(reportError);
+  } else if (tab === 'connections') {
+    loadConnections().catch(reportError);
+  } else {
+    loadAdminModels().catch(reportError);
+  }
 }
 
 // MARK: - Admin: users
@@ -494,6 +378,18 @@ function wireForms() {
   $('signout').addEventListener('click', signOut);
   $('pending-signout').addEventListener('click', signOut);
   $('alert-close').addEventListener('click', clearAlert);
+
+  // Admin tabs: arrow keys move between them (WAI-ARIA tabs pattern).
+  const tabs = ADMIN_TABS.map((name) => $(`tab-${name}`));
+  tabs.forEach((tab, index) => tab.addEventListener('keydown', (event) => {
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    event.preventDefault();
+    const rtl = document.documentElement.dir === 'rtl' ? -1 : 1;
+    const next = tabs[(index + step * rtl + tabs.length) % tabs.length];
+    next.focus();
+    next.click();
+  }));
 }
 
 // MARK: - Start
@@ -522,6 +418,41 @@ async function boot() {
   }
 }
 
-translatePage();
-wireForms();
-boot();
+async function start() {
+  applyTheme();
+  setSessionEndedHandler(sessionEnded);
+  let configDefault = null;
+  try {
+    state.config = await request('/api/config');
+    configDefault = state.config?.default_locale;
+  } catch { /* boot() reports it */ }
+  try {
+    await setLanguage(preferredLanguage(configDefault));
+  } catch (error) {
+    console.error(error);
+  }
+  document.addEventListener('mai:language', () => {
+    renderSessionBar();
+    if (document.body.dataset.view === 'auth') {
+      const onboarding = Boolean(state.config?.onboarding);
+      $('signup-title').textContent = t(onboarding ? 'onboarding.title' : 'signup.title');
+      $('signup-submit').textContent = t(onboarding ? 'onboarding.submit' : 'signup.submit');
+    }
+    if (document.body.dataset.view === 'admin') route();
+  });
+  wireForms();
+  const notice = (message) => showAlert(message, 'success');
+  initChat({ onError: reportError, onNavigate: (hash) => { location.hash = hash; } });
+  trackScroll();
+  initSettings({ onError: reportError, onNotice: notice });
+  initAdmin({ onError: reportError, onNotice: notice, onModelsChanged: () => reloadModels().catch(() => {}) });
+  window.addEventListener('hashchange', () => {
+    clearAlert();
+    route();
+  });
+  await boot();
+  document.documentElement.dataset.ready = 'true';
+  void language;
+}
+
+start();

@@ -1,0 +1,227 @@
+import Crypto
+import Foundation
+import Logging
+import MaiCore
+
+/// Runs one chat completion: picks the connection for the model, builds the context (from the
+/// saved chat when there is one), streams the provider's answer to `emit`, then saves the answer
+/// and records the generation — whatever way the stream ended.
+struct CompletionService: Sendable {
+    let services: AgentServices
+
+    /// Everything decided before the first upstream byte.
+    struct Plan: Sendable {
+        var entry: ModelCatalog.Entry
+        var connection: Connection
+        var request: ProviderChatRequest
+        var chatID: String?
+        var userMessageID: String?
+        var assistantMessageID: String?
+    }
+
+    /// How a completion ended, for the caller's final answer.
+    struct Outcome: Sendable {
+        var text: String
+        var finishReason: String
+        var usage: TokenUsage?
+        var upstreamID: String?
+        var failure: ProviderError?
+        var clientGone: Bool
+    }
+
+    func plan(_ form: CompletionForm, identity: Identity, savesChat: Bool) async throws -> Plan {
+        try form.validate()
+        let connections = try await services.connections.enabled()
+        guard !connections.isEmpty else {
+            throw APIError(.serviceUnavailable, "No model provider is connected yet. An administrator can add one under Settings → Connections.")
+        }
+        let entries = await services.catalog.entries(for: connections, providers: services.providerFactory)
+        guard let entry = entries.first(where: { $0.id == form.model }) else {
+            throw APIError(.notFound, "The model '\(form.model.prefix(120))' is not available here. Pick one from GET /api/models.")
+        }
+        if try await services.modelSettings().hidden.contains(entry.id), identity.user.role != .admin {
+            throw APIError(.notFound, "The model '\(form.model.prefix(120))' is not available here. Pick one from GET /api/models.")
+        }
+        let connection = connections.first { $0.id == entry.connectionID }!
+        var request = ProviderChatRequest(model: entry.upstreamID, messages: [], options: form.options)
+        if connection.kind == .openrouter {
+            request.user = Self.externalUser(instance: services.config.instance, userID: identity.user.id)
+        }
+        var plan = Plan(entry: entry, connection: connection, request: request)
+        if savesChat, let chatID = form.chat_id {
+            try await placeInChat(form, chatID: chatID, identity: identity, plan: &plan)
+        } else {
+            plan.request.messages = (form.messages ?? []).map {
+                ProviderChatRequest.Message(role: $0.role == "developer" ? "system" : $0.role, content: $0.content?.text ?? "")
+            }
+        }
+        return plan
+    }
+
+    /// Adds the user message (unless regenerating), the assistant placeholder, and builds the
+    /// context from the saved branch — not from what the client sent.
+    private func placeInChat(_ form: CompletionForm, chatID: String, identity: Identity, plan: inout Plan) async throws {
+        let userID = identity.user.id
+        guard let (chat, messages) = try await services.chats.find(id: chatID, userID: userID) else {
+            throw APIError(.notFound, "No such chat.")
+        }
+        let now = services.clock.seconds
+        let userMessageID: String
+        if form.regenerate == true {
+            guard let parent = form.parent_id, let message = messages.first(where: { $0.id == parent }), message.role == .user else {
+                throw APIError(.badRequest, "To regenerate, send parent_id: the id of the user message to answer again.")
+            }
+            userMessageID = message.id
+        } else {
+            guard let content = form.messages?.last(where: { $0.role == "user" })?.content?.text,
+                  !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else {
+                throw APIError(.badRequest, "Send the new message as the last entry of 'messages' (role user).")
+            }
+            if let parent = form.parent_id, !messages.contains(where: { $0.id == parent }) {
+                throw APIError(.badRequest, "parent_id is not a message of this chat.")
+            }
+            userMessageID = Self.sane(form.user_message_id) ?? UUID().uuidString.lowercased()
+            try await services.chats.append(
+                ChatMessageRecord(id: userMessageID, chatID: chatID, parentID: form.parent_id, role: .user, content: content,
+                                  model: nil, status: .complete, error: nil, createdAt: now, updatedAt: now),
+                userID: userID
+            )
+            if ChatTitle.isPlaceholder(chat.title), !messages.contains(where: { $0.role == .user }) {
+                _ = try await services.chats.update(id: chatID, userID: userID, now: now) { $0.title = ChatTitle.make(from: content) }
+            }
+        }
+        let all = try await services.chats.find(id: chatID, userID: userID)?.messages ?? []
+        let branch = ChatTree.branch(endingAt: userMessageID, in: all)
+        plan.request.messages = branch.map { ProviderChatRequest.Message(role: $0.role.rawValue, content: $0.content) }
+        let assistantID = Self.sane(form.assistant_message_id).flatMap { id in all.contains { $0.id == id } ? nil : id } ?? UUID().uuidString.lowercased()
+        try await services.chats.append(
+            ChatMessageRecord(id: assistantID, chatID: chatID, parentID: userMessageID, role: .assistant, content: "",
+                              model: plan.entry.id, status: .streaming, error: nil, createdAt: now, updatedAt: now),
+            userID: userID
+        )
+        plan.chatID = chatID
+        plan.userMessageID = userMessageID
+        plan.assistantMessageID = assistantID
+        plan.request.sessionID = chatID
+    }
+
+    /// Starts the upstream call. Errors before the first token are thrown as `ProviderError`;
+    /// the chat's placeholder answer is then marked as an error.
+    func start(_ plan: Plan) async throws -> AsyncThrowingStream<ProviderEvent, any Error> {
+        do {
+            return try await services.providerFactory.provider(for: plan.connection).stream(plan.request)
+        } catch let error as ProviderError {
+            await finishMessage(plan, text: "", status: .error, error: error.message)
+            throw error
+        }
+    }
+
+    /// Relays `stream` to `emit` until it ends, the provider fails, or `emit` throws (the client
+    /// went away — the upstream request is then cancelled). Saves and records in every case.
+    func relay(_ plan: Plan, identity: Identity, stream: AsyncThrowingStream<ProviderEvent, any Error>, streamed: Bool,
+               emit: (ProviderEvent) async throws -> Void) async -> Outcome {
+        let started = ContinuousClock.now
+        var firstToken: Duration?
+        var outcome = Outcome(text: "", finishReason: "stop", usage: nil, upstreamID: nil, failure: nil, clientGone: false)
+        var finished = false
+        do {
+            for try await event in stream {
+                switch event {
+                case .started(let id, _): outcome.upstreamID = id
+                case .text(let text):
+                    if firstToken == nil { firstToken = ContinuousClock.now - started }
+                    outcome.text += text
+                case .usage(let usage): outcome.usage = usage
+                case .finished(let reason):
+                    outcome.finishReason = reason
+                    finished = true
+                case .failed(let error):
+                    outcome.failure = error
+                    outcome.finishReason = "error"
+                }
+                do {
+                    try await emit(event)
+                } catch {
+                    outcome.clientGone = true
+                    break
+                }
+            }
+        } catch let error as ProviderError {
+            outcome.failure = error
+            outcome.finishReason = "error"
+        } catch {
+            outcome.failure = ProviderError(status: 502, message: "The answer stopped unexpectedly.", kind: "network")
+            outcome.finishReason = "error"
+        }
+        if Task.isCancelled { outcome.clientGone = true }
+        if outcome.clientGone {
+            outcome.finishReason = "cancelled"
+        } else if !finished, outcome.failure == nil {
+            outcome.failure = ProviderError(status: 502, message: "The provider ended the answer before it was complete.", kind: "network")
+            outcome.finishReason = "error"
+        }
+        let status: ChatMessageRecord.Status = outcome.failure == nil && !outcome.clientGone ? .complete : (outcome.text.isEmpty && outcome.failure != nil ? .error : .interrupted)
+        let finalOutcome = outcome
+        let firstTokenTime = firstToken
+        // Saved outside this task: a client that went away cancelled it, and the answer and its
+        // cost must be kept all the same.
+        await Task {
+            await finishMessage(plan, text: finalOutcome.text, status: status,
+                                error: finalOutcome.failure?.message ?? (finalOutcome.clientGone ? "Stopped before the answer was complete." : nil))
+            await record(plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
+        }.value
+        return outcome
+    }
+
+    private func finishMessage(_ plan: Plan, text: String, status: ChatMessageRecord.Status, error: String?) async {
+        guard let chatID = plan.chatID, let messageID = plan.assistantMessageID else { return }
+        do {
+            try await services.chats.updateMessage(id: messageID, chatID: chatID, content: text, status: status, error: error, now: services.clock.seconds)
+        } catch {
+            services.logger.error("cannot save answer", metadata: ["mai.chat": .string(chatID), "error": "\(error)"])
+        }
+    }
+
+    private func record(_ plan: Plan, identity: Identity, outcome: Outcome, streamed: Bool, started: ContinuousClock.Instant, firstToken: Duration?) async {
+        // Nothing reached the provider's model: nothing to account for.
+        if outcome.upstreamID == nil, outcome.text.isEmpty, outcome.usage == nil { return }
+        let estimatedPrompt = plan.request.messages.reduce(0) { $0 + Self.estimateTokens($1.content) }
+        let record = GenerationRecord(
+            id: UUID().uuidString.lowercased(), upstreamID: outcome.upstreamID, userID: identity.user.id,
+            externalUser: plan.request.user, chatID: plan.chatID, messageID: plan.assistantMessageID,
+            connectionID: plan.connection.id, provider: plan.connection.kind.rawValue, model: plan.entry.upstreamID,
+            promptTokens: outcome.usage?.promptTokens ?? estimatedPrompt,
+            completionTokens: outcome.usage?.completionTokens ?? Self.estimateTokens(outcome.text),
+            tokensEstimated: outcome.usage == nil, reportedCostNanos: outcome.usage?.reportedCost?.nanos,
+            status: "provisional", finishReason: outcome.finishReason, streamed: streamed,
+            firstTokenMs: firstToken.map(Self.milliseconds),
+            durationMs: Self.milliseconds(ContinuousClock.now - started), createdAt: services.clock.seconds
+        )
+        do {
+            try await services.generations.insert(record)
+        } catch {
+            services.logger.error("cannot record generation", metadata: ["mai.generation": .string(outcome.upstreamID ?? record.id), "error": "\(error)"])
+        }
+    }
+
+    /// `<instance>_user_<first 8 hex of sha256(user id)>`: stable per employee, meaningless outside.
+    static func externalUser(instance: String, userID: String) -> String {
+        let digest = SHA256.hash(data: Data(userID.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        return "\(instance)_user_\(digest)"
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A rough count (≈ 4 characters a token) for providers that report none.
+    static func estimateTokens(_ text: String) -> Int {
+        text.isEmpty ? 0 : max(1, (text.utf8.count + 3) / 4)
+    }
+
+    static func sane(_ id: String?) -> String? {
+        guard let id, (1...64).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        return id
+    }
+}

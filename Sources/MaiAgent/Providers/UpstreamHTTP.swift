@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The agent's HTTP client for model providers: one connection pool, timeouts on every call,
+/// and error answers turned into `ProviderError` with the upstream's own reason.
+struct UpstreamHTTP: Sendable {
+    let client: HTTPClient
+    /// Deadline for the response head (connect, send, the provider's time to first byte).
+    var headTimeout: TimeAmount = .seconds(60)
+
+    /// One client per read timeout for the whole process (a client must be shut down before it is
+    /// released; these live as long as the process).
+    static func shared(readTimeoutSeconds: Int) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[readTimeoutSeconds] { return client }
+            let client = makeClient(readTimeout: .seconds(Int64(readTimeoutSeconds)))
+            clients[readTimeoutSeconds] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[Int: HTTPClient]>([:])
+
+    /// Makes the client: generous per-host pool (hundreds of concurrent streams to one provider),
+    /// `readTimeout` between bytes of a streaming body (a stalled upstream ends with an error).
+    static func makeClient(readTimeout: TimeAmount) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: readTimeout)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
+        configuration.httpVersion = .automatic
+        configuration.decompression = .enabled(limit: .ratio(25))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Sends `body` as JSON and returns the response once its head arrived with a 2xx status.
+    /// - Throws: `ProviderError` for any other status (with the upstream's message) and for
+    ///   transport failures (502 network, 504 timeout).
+    func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: Data?) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response: HTTPClientResponse
+        do {
+            do {
+                response = try await client.execute(request, timeout: headTimeout)
+            } catch where Self.isStaleConnection(error) {
+                // A pooled connection the server had already closed: the request never left. Once more.
+                response = try await client.execute(request, timeout: headTimeout)
+            }
+        } catch let error as HTTPClientError {
+            throw Self.transportError(error, url: url)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw ProviderError(status: 502, message: "Cannot reach the provider at \(Self.host(url)): \(error)", kind: "network")
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let text = String(buffer: (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer())
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            throw ProviderError.forStatus(Int(response.status.code), message: Self.upstreamMessage(text, status: Int(response.status.code)), retryAfter: retryAfter)
+        }
+        return response
+    }
+
+    /// Errors that mean a kept-alive connection was closed by the server before our request went out.
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError, error == .ioOnClosedChannel || error == .alreadyClosed { return true }
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed { return true }
+        return false
+    }
+
+    /// The JSON body of a successful non-streaming call, decoded.
+    func json<T: Decodable>(_ type: T.Type, _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: Data? = nil) async throws -> T {
+        let response = try await send(method, url, headers: headers, body: body)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await response.body.collect(upTo: 32 << 20)
+        } catch {
+            throw ProviderError(status: 502, message: "The provider's answer from \(Self.host(url)) was cut off or too large.", kind: "upstream")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch {
+            throw ProviderError(status: 502, message: "The provider at \(Self.host(url)) answered in an unexpected format.", kind: "upstream")
+        }
+    }
+
+    /// The provider's reason from an error body: OpenAI/OpenRouter `{"error":{"message"}}`,
+    /// Anthropic `{"error":{"type","message"}}`, Gemini `{"error":{"message","status"}}`, or the text.
+    static func upstreamMessage(_ text: String, status: Int) -> String {
+        struct Envelope: Decodable {
+            struct Inner: Decodable { var message: String? }
+            var error: Inner?
+            var message: String?
+            var detail: String?
+        }
+        if let data = text.data(using: .utf8), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
+           let message = envelope.error?.message ?? envelope.message ?? envelope.detail, !message.isEmpty {
+            return message
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? "HTTP \(status)" : String(trimmed.prefix(300))
+    }
+
+    static func transportError(_ error: HTTPClientError, url: String) -> ProviderError {
+        switch error {
+        case .deadlineExceeded, .readTimeout, .connectTimeout:
+            ProviderError(status: 504, message: "The provider at \(host(url)) did not answer in time.", kind: "timeout")
+        case .cancelled:
+            ProviderError(status: 499, message: "The request was cancelled.", kind: "cancelled")
+        default:
+            ProviderError(status: 502, message: "Cannot reach the provider at \(host(url)) (\(error)).", kind: "network")
+        }
+    }
+
+    static func host(_ url: String) -> String {
+        URL(string: url)?.host ?? url
+    }
+}
+
+extension HTTPClientResponse.Body {
+    /// Feeds the body through an SSE parser and hands each complete event to `handle`, which
+    /// returns `false` to stop early. A read timeout or a cut connection throws a `ProviderError`.
+    func forEachServerSentEvent(host: String, _ handle: (SSEParser.Event) throws -> Bool) async throws {
+        var parser = SSEParser()
+        do {
+            for try await buffer in self {
+                for event in try parser.feed(buffer) where try !handle(event) { return }
+            }
+            if let last = parser.finish() { _ = try handle(last) }
+        } catch let error as HTTPClientError {
+            throw UpstreamHTTP.transportError(error, url: "https://\(host)")
+        } catch let error as ProviderError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch is SSEError {
+            throw ProviderError(status: 502, message: "The provider at \(host) sent a line longer than 8 MiB.", kind: "upstream")
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw ProviderError(status: 502, message: "The connection to \(host) broke mid-answer.", kind: "network")
+        }
+    }
+}

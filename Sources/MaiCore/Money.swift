@@ -1,0 +1,97 @@
+import Foundation
+
+/// An amount of US dollars as a whole number of nano-dollars (10⁻⁹ USD). Never floating point.
+public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Nano-dollars.
+    public var nanos: Int64
+
+    public init(nanos: Int64) {
+        self.nanos = nanos
+    }
+
+    public static let zero = Money(nanos: 0)
+
+    /// Parses a decimal amount such as `"0.000123"` or `"12"` exactly; more than 9 decimals are
+    /// rounded half-up to the nano-dollar. Returns `nil` for anything that is not a plain decimal.
+    public init?(decimal text: String) {
+        var text = Substring(text.trimmingCharacters(in: .whitespaces))
+        var negative = false
+        if text.hasPrefix("-") { negative = true; text = text.dropFirst() }
+        // Scientific notation (1.5e-7) as JSON allows it.
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let value = Int(text[text.index(after: e)...]) else { return nil }
+            exponent = value
+            text = text[..<e]
+        }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.count <= 2 else { return nil }
+        let whole = parts[0]
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard !(whole.isEmpty && fraction.isEmpty),
+              whole.allSatisfy({ $0.isASCII && $0.isNumber }), fraction.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
+        var digits = Array((whole + fraction).utf8).map { Int64($0 - 48) }
+        // Value = digits × 10^(exponent − fraction.count); we want nano = value × 10^9.
+        var shift = exponent - fraction.count + 9
+        while digits.count > 1, digits.first == 0 { digits.removeFirst() }
+        var roundUp = false
+        if shift < 0 {
+            let drop = -shift
+            if drop > digits.count {
+                digits = [0]
+            } else {
+                roundUp = digits[digits.count - drop] >= 5
+                digits.removeLast(drop)
+                if digits.isEmpty { digits = [0] }
+            }
+            shift = 0
+        }
+        var value: Int64 = 0
+        for digit in digits + Array(repeating: 0, count: shift) {
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (plus, o2) = times.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = plus
+        }
+        if roundUp { value += 1 }
+        self.nanos = negative ? -value : value
+    }
+
+    /// Exact: `Decimal` carries the decimal digits JSON sent.
+    public init?(_ decimal: Decimal) {
+        self.init(decimal: decimal.description)
+    }
+
+    /// `amount × numerator / denominator`, rounded half-up — for prices and markups.
+    public func scaled(by numerator: Int64, over denominator: Int64) -> Money {
+        precondition(denominator > 0)
+        let product = nanos.multipliedFullWidth(by: numerator)
+        let (quotient, remainder) = denominator.dividingFullWidth(product)
+        let roundAway = remainder.magnitude * 2 >= denominator.magnitude
+        let negative = (nanos < 0) != (numerator < 0)
+        return Money(nanos: roundAway ? quotient + (negative ? -1 : 1) : quotient)
+    }
+
+    /// Dollars with `decimals` places (rounded half-up), e.g. `0.000123`.
+    public func formatted(decimals: Int = 6) -> String {
+        precondition((0...9).contains(decimals))
+        let step = Int64(pow(10, Double(9 - decimals)))
+        let magnitude = nanos.magnitude
+        let rounded = (magnitude + UInt64(step / 2)) / UInt64(step)
+        let unit = UInt64(pow(10, Double(decimals)))
+        let whole = rounded / unit
+        let fraction = rounded % unit
+        let sign = nanos < 0 && rounded > 0 ? "-" : ""
+        guard decimals > 0 else { return "\(sign)\(whole)" }
+        let fractionText = String(fraction)
+        return "\(sign)\(whole).\(String(repeating: "0", count: decimals - fractionText.count))\(fractionText)"
+    }
+
+    public var description: String { "$" + formatted() }
+
+    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.nanos < rhs.nanos }
+    public static func + (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos + rhs.nanos) }
+    public static func += (lhs: inout Money, rhs: Money) { lhs.nanos += rhs.nanos }
+    public static func - (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos - rhs.nanos) }
+}

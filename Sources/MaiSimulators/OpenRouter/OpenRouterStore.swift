@@ -1,0 +1,40 @@
+import Foundation
+
+/// The OpenRouter simulator's books: keys and served generations. Guarded by the simulator's lock.
+struct OpenRouterStore: Sendable {
+    /// Keys by hash.
+    var keys: [String: SimulatedKey] = [:]
+    /// Hashes in creation order (for `/keys` pagination).
+    var keyOrder: [String] = []
+    /// Hashes of deleted keys: never accepted again, even by prefix.
+    var revoked: Set<String> = []
+    var generations: [GenerationRecord] = []
+    var generationIndex: [String: Int] = [:]
+
+    mutating func insert(_ key: SimulatedKey) {
+        if keys[key.hash] == nil { keyOrder.append(key.hash) }
+        keys[key.hash] = key
+    }
+
+    mutating func remove(hash: String) -> Bool {
+        guard keys.removeValue(forKey: hash) != nil else { return false }
+        keyOrder.removeAll { $0 == hash }
+        revoked.insert(hash)
+        return true
+    }
+
+    mutating func append(_ record: GenerationRecord) {
+        generationIndex[record.id] = generations.count
+        generations.append(record)
+    }
+
+    /// Usage of `keyHash` since `start` (all time when `nil`).
+    func usage(keyHash: String?, since start: Date?) -> USDNanos {
+        var total = USDNanos.zero
+        for record in generations where (keyHash == nil || record.keyHash == keyHash) {
+            if let start, record.createdAt < start { continue }
+            total += record.cost
+        }
+        return total
+    }
+}

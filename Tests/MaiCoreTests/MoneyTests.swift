@@ -1,0 +1,43 @@
+import Foundation
+import MaiCore
+import Testing
+
+@Suite("Money")
+struct MoneyTests {
+    @Test("decimal text parses exactly", arguments: [
+        ("0.000123", Int64(123_000)), ("12", 12_000_000_000), ("0.000000001", 1), ("0.0000000015", 2),
+        ("0.0000000014", 1), ("1.5e-7", 150), ("-0.25", -250_000_000), ("3.", 3_000_000_000), (".5", 500_000_000),
+    ])
+    func parse(text: String, nanos: Int64) {
+        #expect(Money(decimal: text)?.nanos == nanos)
+    }
+
+    @Test("garbage is refused", arguments: ["", "abc", "1.2.3", "1,5", "--1", "1e", "e5", "99999999999999999999"])
+    func garbage(text: String) {
+        #expect(Money(decimal: text) == nil)
+    }
+
+    @Test("JSON numbers decoded as Decimal keep their digits")
+    func fromJSON() throws {
+        struct Usage: Decodable { var cost: Decimal }
+        let usage = try JSONDecoder().decode(Usage.self, from: Data(#"{"cost": 0.0001234567}"#.utf8))
+        #expect(Money(usage.cost)?.nanos == 123_457)
+    }
+
+    @Test("formatting rounds half-up to 6 decimals")
+    func format() {
+        #expect(Money(nanos: 123_456_789).formatted() == "0.123457")
+        #expect(Money(nanos: 1_000_000_000).formatted() == "1.000000")
+        #expect(Money(nanos: -499).formatted() == "0.000000")
+        #expect(Money(nanos: -1_500).formatted() == "-0.000002")
+        #expect(Money(nanos: 5).formatted(decimals: 9) == "0.000000005")
+    }
+
+    @Test("scaling by a ratio is exact and rounds half-up")
+    func scale() {
+        #expect(Money(nanos: 100).scaled(by: 13, over: 10).nanos == 130)
+        #expect(Money(nanos: 1).scaled(by: 13, over: 10).nanos == 1)
+        #expect(Money(nanos: 5).scaled(by: 13, over: 10).nanos == 7)  // 6.5 → 7
+        #expect(Money(nanos: Int64.max / 2).scaled(by: 2, over: 2).nanos == Int64.max / 2)
+    }
+}
