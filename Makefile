@@ -6,11 +6,21 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run build deps test test-deps test-swift test-integration bench clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $$($(SWIFT) build --show-bin-path)/mai-agent serve
+
+## make demo: like run, but chatting with the local OpenRouter simulator (no API key needed)
+SIM_PORT ?= 9090
+demo: deps build
+	$(SWIFT) build --product mai-sim
+	@bin=$$($(SWIFT) build --show-bin-path); \
+	  $$bin/mai-sim openrouter --port $(SIM_PORT) & sim=$$!; \
+	  trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
+	  OPENROUTER_API_KEY=sk-or-v1-demo OPENROUTER_BASE_URL=http://127.0.0.1:$(SIM_PORT)/api/v1 \
+	  PORT=$(PORT) DATA_DIR=$(DATA_DIR) $$bin/mai-agent serve
 
 deps:
 	@scripts/install-deps.sh build
@@ -34,7 +44,8 @@ test-swift:
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 test-integration:
 	$(SWIFT) build --product mai-agent
-	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
+	$(SWIFT) build --product mai-sim
+	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 ## make bench: release build, then start-up time, idle memory and /health throughput
@@ -43,6 +54,14 @@ bench:
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(SWIFT) build -c release --product mai-agent
 	$(PYTHON) scripts/bench-agent.py --binary $$($(SWIFT) build -c release --show-bin-path)/mai-agent
+
+## make bench-relay: release builds, then relay latency and 1,000 concurrent streams
+bench-relay:
+	@scripts/install-deps.sh bench
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(SWIFT) build -c release --product mai-agent
+	$(SWIFT) build -c release --product mai-sim
+	$(PYTHON) scripts/bench-relay.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
 
 clean:
 	rm -rf .build $(VENV)

@@ -88,10 +88,26 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         return "\(sign)\(whole).\(String(repeating: "0", count: decimals - fractionText.count))\(fractionText)"
     }
 
+    /// The exact amount as a plain decimal (`"0.00001234"`, `"0"`, `"12.5"`): no exponent, no
+    /// trailing zeros — what a JSON number carrying money should say.
+    public var decimalString: String {
+        let magnitude = nanos.magnitude
+        var text = String(magnitude / 1_000_000_000)
+        let fraction = magnitude % 1_000_000_000
+        if fraction > 0 {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 9 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return nanos < 0 ? "-" + text : text
+    }
+
     public var description: String { "$" + formatted() }
 
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.nanos < rhs.nanos }
     public static func + (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos + rhs.nanos) }
     public static func += (lhs: inout Money, rhs: Money) { lhs.nanos += rhs.nanos }
     public static func - (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos - rhs.nanos) }
+    public static func * (lhs: Money, rhs: Int) -> Money { Money(nanos: lhs.nanos * Int64(rhs)) }
 }

@@ -41,3 +41,12 @@ struct MoneyTests {
         #expect(Money(nanos: Int64.max / 2).scaled(by: 2, over: 2).nanos == Int64.max / 2)
     }
 }
+
+@Suite("Money as text")
+struct MoneyTextTests {
+    @Test("decimalString is exact and minimal", arguments: [(Int64(12_340), "0.00001234"), (0, "0"), (12_500_000_000, "12.5"), (-1, "-0.000000001")])
+    func decimalString(nanos: Int64, text: String) {
+        #expect(Money(nanos: nanos).decimalString == text)
+        #expect(Money(decimal: text)?.nanos == nanos)
+    }
+}

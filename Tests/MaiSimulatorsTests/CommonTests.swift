@@ -1,3 +1,4 @@
+import MaiCore
 import MaiSimulators
 import Testing
 

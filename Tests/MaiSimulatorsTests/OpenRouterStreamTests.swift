@@ -1,3 +1,4 @@
+import MaiCore
 import AsyncHTTPClient
 import Foundation
 import MaiSimulators

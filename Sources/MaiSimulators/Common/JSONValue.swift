@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 /// A JSON document built by hand and rendered with keys in the order given.

@@ -1,3 +1,4 @@
+import MaiCore
 /// The simulators' deterministic tokenizer: a token is a run of letters and digits, or any single
 /// other non-space character; whitespace is never a token.
 ///

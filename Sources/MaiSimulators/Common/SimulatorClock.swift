@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 /// The simulators' view of time: the wall clock (timestamps, generation visibility) and a sleep

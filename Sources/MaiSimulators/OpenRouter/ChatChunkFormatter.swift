@@ -1,3 +1,4 @@
+import MaiCore
 import NIOCore
 
 /// Renders one completion's SSE lines from pre-built pieces, so each content chunk costs one string

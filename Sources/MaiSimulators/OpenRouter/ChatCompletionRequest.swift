@@ -1,3 +1,4 @@
+import MaiCore
 /// The parts of an OpenAI-compatible chat completion request the simulator uses.
 struct ChatCompletionRequest: Decodable, Sendable {
     struct Message: Decodable, Sendable {

@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 /// Everything fixed about one chat completion before its first byte: ids, model, plan, pacing.

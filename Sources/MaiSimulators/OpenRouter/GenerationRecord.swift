@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 /// One generation the OpenRouter simulator served, as `/generation` and `/activity` report it.

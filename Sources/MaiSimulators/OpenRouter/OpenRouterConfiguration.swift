@@ -1,3 +1,4 @@
+import MaiCore
 /// Settings of an `OpenRouterSimulator`; the defaults imitate openrouter.ai.
 public struct OpenRouterConfiguration: Sendable {
     /// The chat models served (and listed by `/models`).

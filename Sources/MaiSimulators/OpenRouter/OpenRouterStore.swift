@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 /// The OpenRouter simulator's books: keys and served generations. Guarded by the simulator's lock.

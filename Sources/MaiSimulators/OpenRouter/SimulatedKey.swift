@@ -1,3 +1,4 @@
+import MaiCore
 import Crypto
 import Foundation
 

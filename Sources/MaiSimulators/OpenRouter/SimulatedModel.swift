@@ -1,3 +1,4 @@
+import MaiCore
 /// A model the OpenRouter simulator serves, with OpenRouter's catalog fields and exact prices.
 public struct SimulatedModel: Sendable, Equatable {
     public var id: String

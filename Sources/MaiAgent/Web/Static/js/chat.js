@@ -22,6 +22,7 @@ const state = {
   streaming: null, // { controller, assistantId, text, body, article, error, status }
   editing: null, // id of the user message being edited
   pollTimer: null,
+  seq: 0, // bumps on every change of the open chat; late answers for an older state are dropped
 };
 
 let reportError = (error) => console.error(error);
@@ -390,10 +391,14 @@ function setCurrent(chat) {
   stopPolling();
   const writing = branch().some((m) => m.status === 'streaming');
   if (writing && !state.streaming) {
+    const seq = state.seq;
     state.pollTimer = setTimeout(async () => {
       state.pollTimer = null;
       if (state.current?.id !== chat.id || state.streaming) return;
-      try { setCurrent(await api(`/api/v1/chats/${encodeURIComponent(chat.id)}`)); } catch { /* next open shows it */ }
+      try {
+        const fresh = await api(`/api/v1/chats/${encodeURIComponent(chat.id)}`);
+        if (seq === state.seq && state.current?.id === chat.id && !state.streaming) setCurrent(fresh);
+      } catch { /* the next open shows it */ }
     }, 1000);
   }
 }
@@ -455,11 +460,12 @@ async function switchBranch(message, delta) {
   const leaf = newestLeaf(siblings[index]);
   const chat = state.current;
   chat.chat.history.currentId = leaf; // show it at once; the server confirms
+  const seq = ++state.seq;
   renderMessages();
   focusBranchSwitcher(siblings[index], delta);
   try {
     const updated = await api(`/api/v1/chats/${encodeURIComponent(chat.id)}`, { method: 'POST', body: { chat: { history: { currentId: leaf } } } });
-    if (state.current?.id === chat.id && !state.streaming) {
+    if (state.current?.id === chat.id && !state.streaming && seq === state.seq) {
       setCurrent(updated);
       focusBranchSwitcher(siblings[index], delta);
     }
@@ -745,38 +751,41 @@ async function stream(chat, body, assistantId) {
       reportError(error);
     }
   }
-  // Keep what arrived on screen, marked, then take the server's version of the chat.
-  const map = messagesMap();
-  const local = map[live.assistantId];
-  if (local) {
-    local.content = live.text;
-    local.status = live.error ? (live.text ? 'interrupted' : 'error') : live.status === 'streaming' ? 'complete' : live.status;
-    if (live.error) local.error = live.error;
-  }
-  state.streaming = null;
-  $('messages').setAttribute('aria-busy', 'false');
-  updateComposerState();
-  renderMessages();
-  announce(live);
-  if (state.current?.id === chat.id) $('composer-input').focus();
-  await refreshAfterStream(chat.id, live);
-}
-
-/** Takes the server's copy of the chat after an answer; an error's text stays as it was shown. */
-async function refreshAfterStream(chatId, live) {
+  // Take the server's version of the chat (ids, branch, title), keeping what this tab saw of a
+  // failure; the composer stays busy until then so nothing acts on a half-updated tree.
+  let fresh = null;
   try {
-    const fresh = await api(`/api/v1/chats/${encodeURIComponent(chatId)}`);
-    if (state.current?.id !== chatId || state.streaming) return;
-    const stored = fresh.chat.history.messages[live.assistantId];
-    if (stored && live.error) {
-      stored.error = live.error;
-      if (stored.status === 'complete' || stored.status === 'streaming') stored.status = live.text ? 'interrupted' : 'error';
-    }
-    if (stored && live.status === 'interrupted' && stored.status === 'streaming') stored.status = 'interrupted';
-    setCurrent(fresh);
+    fresh = await api(`/api/v1/chats/${encodeURIComponent(chat.id)}`);
   } catch (error) {
     reportError(error);
   }
+  state.streaming = null;
+  state.seq += 1;
+  if (state.current?.id === chat.id) {
+    const stored = fresh?.chat?.history?.messages?.[live.assistantId];
+    if (stored) {
+      if (live.error) {
+        stored.error = live.error;
+        if (stored.status === 'complete' || stored.status === 'streaming') stored.status = live.text ? 'interrupted' : 'error';
+      }
+      if (live.status === 'interrupted' && stored.status === 'streaming') stored.status = 'interrupted';
+      if (stored.content.length < live.text.length) stored.content = live.text;
+      setCurrent(fresh);
+    } else {
+      const local = messagesMap()[live.assistantId];
+      if (local) {
+        local.content = live.text;
+        local.status = live.error ? (live.text ? 'interrupted' : 'error') : live.status === 'streaming' ? 'complete' : live.status;
+        if (live.error) local.error = live.error;
+      }
+      renderMessages();
+    }
+  }
+  $('messages').setAttribute('aria-busy', 'false');
+  updateComposerState();
+  renderModels();
+  announce(live);
+  if (state.current?.id === chat.id) $('composer-input').focus();
   loadHistory().catch(reportError);
 }
 

@@ -254,8 +254,10 @@ function inline(text) {
   const source = String(text);
   while ((match = INLINE.exec(source))) {
     const index = match.index;
-    // Underscores inside words are not emphasis (snake_case).
-    if ((match[2] === '__' || match[4] === '_') && index > 0 && /\w/.test(source[index - 1])) {
+    // Underscores inside words are not emphasis (snake_case, window.__name).
+    const end = index + match[0].length;
+    if ((match[2] === '__' || match[4] === '_')
+      && ((index > 0 && /\w/.test(source[index - 1])) || /\w/.test(source[end] ?? ''))) {
       INLINE.lastIndex = index + 1;
       continue;
     }
