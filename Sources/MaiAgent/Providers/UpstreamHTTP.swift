@@ -28,7 +28,7 @@ struct UpstreamHTTP: Sendable {
     /// `readTimeout` between bytes of a streaming body (a stalled upstream ends with an error).
     static func makeClient(readTimeout: TimeAmount) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: readTimeout)
+        configuration.timeout = .init(connect: .seconds(5), read: readTimeout)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
         configuration.httpVersion = .automatic
         configuration.decompression = .enabled(limit: .ratio(25))

@@ -30,6 +30,7 @@ public struct OpenRouterError: Error, HTTPResponseError, Sendable {
     }
 
     static let noCredentials = OpenRouterError(401, "No auth credentials found")
+    static let disabledKey = OpenRouterError(401, "This API key is disabled. Enable it with PATCH /keys/{hash} or use another key.")
     static let managementOnly = OpenRouterError(403, "Only management keys can perform this operation")
     static let generationNotFound = OpenRouterError(404, "Generation not found")
 

@@ -9,7 +9,7 @@ extension OpenRouterSimulator {
     func chatCompletions(_ incoming: Request) async throws -> Response {
         var request = incoming
         let key = try authenticate(request)
-        if key.disabled { throw OpenRouterError(401, "This API key is disabled. Enable it with PATCH /keys/{hash} or use another key.") }
+        if key.disabled { throw OpenRouterError.disabledKey }
         let body = try await request.collectBody(upTo: 16 * 1024 * 1024)
         let chat: ChatCompletionRequest
         do {

@@ -6,6 +6,7 @@ extension OpenRouterSimulator {
     /// `GET /api/v1/key`: the calling key with its usage.
     func currentKey(_ request: Request) throws -> Response {
         let key = try authenticate(request)
+        if key.disabled { throw OpenRouterError.disabledKey }
         let usage = usageSummary(of: key)
         let data = JSONValue.object([
             ("label", .string(key.maskedLabel)),
