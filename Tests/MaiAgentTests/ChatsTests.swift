@@ -183,6 +183,11 @@ struct ChatsTests {
             #expect((reread?["messages"] as? [[String: Any]])?.map { $0["id"] as? String } == ["u1", "a1"])
             #expect((reread?["history"] as? [String: Any])?["currentId"] as? String == "a1")
 
+            // currentId alone (no messages key) switches too.
+            let alone = try await client.post("/api/v1/chats/\(id)", ["chat": ["history": ["currentId": "u2"]]], token: a)
+            #expect(alone.status == .ok)
+            #expect(((alone.json["chat"] as? [String: Any])?["messages"] as? [[String: Any]])?.map { $0["id"] as? String } == ["u1", "a2", "u2"])
+
             let unknown = try await client.post("/api/v1/chats/\(id)", ["chat": ["history": ["messages": [String: Any](), "currentId": "nope"]]], token: a)
             #expect(unknown.status == .badRequest && unknown.detail.contains("currentId"))
             let orphan = try await client.post("/api/v1/chats/\(id)", Self.chat([Self.message("x", parent: "ghost", "hi", at: 1)], current: "x"), token: a)

@@ -264,11 +264,11 @@ extension ChatPayload {
         newID: () -> String = { UUID().uuidString.lowercased() }
     ) -> IncomingMessages {
         var entries: [(key: String, message: MessagePayload, parent: String?)] = []
-        var currentID: String?
+        // `currentId` alone (no messages) switches branch.
+        let currentID = history?.currentId
         if let map = history?.messages {
             entries = map.map { (key: $0.key, message: $0.value, parent: $0.value.parentId) }
                 .sorted { ($0.message.createdAt(now: now), $0.key) < ($1.message.createdAt(now: now), $1.key) }
-            currentID = history?.currentId
         } else if let list = messages {
             var previous: String?
             for message in list {

@@ -164,7 +164,7 @@ function list(lines, start, parent) {
       }
       break;
     }
-    while (body.length && !body[body.length - 1].trim()) body.pop();
+    while (body.length > 1 && !body[body.length - 1].trim()) body.pop();
     const item = h('li');
     const task = body[0].match(/^\[([ xX])\]\s+(.*)$/);
     if (task) {
@@ -249,16 +249,17 @@ function inline(text) {
     if (buffer) nodes.push(document.createTextNode(buffer));
     buffer = '';
   };
-  INLINE.lastIndex = 0;
+  // A regex of its own per call: the recursion below must not move this call's lastIndex.
+  const pattern = new RegExp(INLINE.source, 'g');
   let match;
   const source = String(text);
-  while ((match = INLINE.exec(source))) {
+  while ((match = pattern.exec(source))) {
     const index = match.index;
     // Underscores inside words are not emphasis (snake_case, window.__name).
     const end = index + match[0].length;
     if ((match[2] === '__' || match[4] === '_')
       && ((index > 0 && /\w/.test(source[index - 1])) || /\w/.test(source[end] ?? ''))) {
-      INLINE.lastIndex = index + 1;
+      pattern.lastIndex = index + 1;
       continue;
     }
     buffer += source.slice(last, index);
@@ -268,7 +269,7 @@ function inline(text) {
       if (close < 0) {
         buffer += fence;
         last = index + fence.length;
-        INLINE.lastIndex = last;
+        pattern.lastIndex = last;
         continue;
       }
       flush();
@@ -276,7 +277,7 @@ function inline(text) {
       if (/^ .* $/.test(code)) code = code.slice(1, -1);
       nodes.push(h('code', {}, code));
       last = close + fence.length;
-      INLINE.lastIndex = last;
+      pattern.lastIndex = last;
       continue;
     }
     flush();
@@ -287,7 +288,7 @@ function inline(text) {
     else if (match[9] !== undefined) nodes.push(link(match[9], match[9], false));
     else if (match[10] !== undefined) nodes.push(link(match[10], match[10], false));
     else if (match[11] !== undefined) buffer += match[11];
-    last = INLINE.lastIndex;
+    last = pattern.lastIndex;
   }
   buffer += source.slice(last);
   flush();
