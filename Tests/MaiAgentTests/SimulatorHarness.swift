@@ -20,6 +20,13 @@ final class SimulatorHarness: Sendable {
         self.task = task
     }
 
+    /// The simulators with OpenRouter's `/generation` answering at once (tests add delays per key).
+    static var immediateGenerations: OpenRouterConfiguration {
+        var configuration = OpenRouterConfiguration.testing
+        configuration.generationDelay = .zero
+        return configuration
+    }
+
     static func start(configuration: OpenRouterConfiguration = .testing) async throws -> SimulatorHarness {
         var logger = Logger(label: "sim")
         logger.logLevel = .critical

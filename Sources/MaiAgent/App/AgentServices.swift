@@ -21,6 +21,10 @@ public struct AgentServices: Sendable {
     let catalog: ModelCatalog
     let providerFactory: ProviderFactory
     let generations: any GenerationRepository
+    let book: UsageBook
+    let budgets: Budgets
+    let retiredKeys: RetiredKeys
+    let confirmations: ConfirmationService
 
     /// Opens and migrates the database, loads (or makes) the signing key, and wires the repositories.
     public init(
@@ -55,6 +59,17 @@ public struct AgentServices: Sendable {
             referer: config.publicURL?.absoluteString, title: config.name
         )
         self.generations = SQLiteGenerationRepository(pool: database.pool)
+        self.book = UsageBook(pool: database.pool)
+        self.budgets = Budgets(pool: database.pool, book: book)
+        self.retiredKeys = RetiredKeys(pool: database.pool, sealer: KeySealer(secret: secret))
+        self.confirmations = ConfirmationService(
+            pool: database.pool, http: providerFactory.http, connections: connections, retiredKeys: retiredKeys, clock: clock,
+            logger: logger, interval: .seconds(config.usageSyncInterval), instance: config.instance
+        )
+        // The markup in force from now on; each day's roll-up keeps the rate it started with.
+        try await database.pool.write { [now = clock.seconds] db in
+            try SettingRecord(key: "MARKUP_RATE", value: config.markupRate, updatedAt: now, updatedBy: nil).save(db)
+        }
         // Answers that were streaming when the agent last stopped will never finish.
         try await database.pool.write { db in
             try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")

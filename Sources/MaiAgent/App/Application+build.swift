@@ -22,6 +22,7 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
     ModelsController(services: services).addRoutes(to: routes)
     ConnectionsController(services: services).addRoutes(to: routes)
     CompletionsController(services: services).addRoutes(to: routes)
+    UsageController(services: services, refreshSeconds: services.config.usageRefreshSeconds).addRoutes(to: routes)
     ChatsController(services: services).addRoutes(to: routes)
     WebController().addRoutes(to: routes)
     return (router, routes.entries)
@@ -36,6 +37,7 @@ public func buildApplication(services: AgentServices, onServerRunning: @escaping
             address: .hostname(services.config.host, port: services.config.port),
             serverName: nil
         ),
+        services: [services.confirmations],
         onServerRunning: onServerRunning,
         logger: services.logger
     )

@@ -43,6 +43,7 @@ struct CompletionService: Sendable {
             throw APIError(.notFound, "The model '\(form.model.prefix(120))' is not available here. Pick one from GET /api/models.")
         }
         let connection = connections.first { $0.id == entry.connectionID }!
+        try await services.budgets.check(userID: identity.user.id, now: services.clock.now)
         var request = ProviderChatRequest(model: entry.upstreamID, messages: [], options: form.options)
         if connection.kind == .openrouter {
             request.user = Self.externalUser(instance: services.config.instance, userID: identity.user.id)
@@ -194,9 +195,12 @@ struct CompletionService: Sendable {
             promptTokens: outcome.usage?.promptTokens ?? estimatedPrompt,
             completionTokens: outcome.usage?.completionTokens ?? Self.estimateTokens(outcome.text),
             tokensEstimated: outcome.usage == nil, reportedCostNanos: outcome.usage?.reportedCost?.nanos,
-            status: "provisional", finishReason: outcome.finishReason, streamed: streamed,
+            status: Self.initialStatus(plan: plan, outcome: outcome).rawValue, finishReason: outcome.finishReason, streamed: streamed,
             firstTokenMs: firstToken.map(Self.milliseconds),
-            durationMs: Self.milliseconds(ContinuousClock.now - started), createdAt: services.clock.seconds
+            durationMs: Self.milliseconds(ContinuousClock.now - started), createdAt: services.clock.seconds,
+            keyHash: plan.connection.kind == .openrouter ? plan.connection.apiKey.map { TokenService.sha256Hex($0.value) } : nil,
+            estimatedCostNanos: Self.estimatedCost(plan.entry, prompt: outcome.usage?.promptTokens ?? estimatedPrompt,
+                                                   completion: outcome.usage?.completionTokens ?? Self.estimateTokens(outcome.text))?.nanos
         )
         do {
             try await services.generations.insert(record)
@@ -209,6 +213,20 @@ struct CompletionService: Sendable {
     static func externalUser(instance: String, userID: String) -> String {
         let digest = SHA256.hash(data: Data(userID.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
         return "\(instance)_user_\(digest)"
+    }
+
+    /// OpenRouter rows wait for confirmation (if OpenRouter gave an id to confirm); others are estimates.
+    static func initialStatus(plan: Plan, outcome: Outcome) -> GenerationStatus {
+        guard plan.connection.kind == .openrouter else { return .estimated }
+        return outcome.upstreamID == nil ? .unverified : .provisional
+    }
+
+    /// Tokens × the model's listed per-token prices, exact, or `nil` without prices.
+    static func estimatedCost(_ entry: ModelCatalog.Entry, prompt: Int, completion: Int) -> Money? {
+        guard let promptPrice = entry.promptPrice.flatMap({ Decimal(string: $0) }),
+              let completionPrice = entry.completionPrice.flatMap({ Decimal(string: $0) })
+        else { return nil }
+        return Money(promptPrice * Decimal(prompt) + completionPrice * Decimal(completion))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -44,6 +44,8 @@ public struct AgentConfig: Sendable {
     public var markupRate: String
     /// `USAGE_SYNC_INTERVAL` (600 seconds).
     public var usageSyncInterval: Int
+    /// `USAGE_REFRESH_SECONDS` (30): how often the usage dashboard refreshes.
+    public var usageRefreshSeconds: Int
     /// `ADMIN_BIND` (127.0.0.1:8081): the fleet admin listener.
     public var adminBind: (host: String, port: Int)
     /// `MAI_FLEET_TOKEN`: bearer token of the fleet admin API.
@@ -100,6 +102,7 @@ public struct AgentConfig: Sendable {
         self.defaultLocale = env.string("DEFAULT_LOCALE") ?? "en-US"
         self.markupRate = try env.decimal("MARKUP_RATE", default: "1.3")
         self.usageSyncInterval = try env.integer("USAGE_SYNC_INTERVAL", default: 600, range: 10...86_400, unit: "seconds")
+        self.usageRefreshSeconds = try env.integer("USAGE_REFRESH_SECONDS", default: 30, range: 1...3600, unit: "seconds")
         self.adminBind = try env.hostPort("ADMIN_BIND", default: ("127.0.0.1", 8081))
         self.fleetToken = env.string("MAI_FLEET_TOKEN").map(Secret.init)
         self.corsAllowOrigins = env.list("CORS_ALLOW_ORIGIN", separator: ";")

@@ -170,6 +170,104 @@ enum AgentMigrations {
             try db.create(index: "generations_status", on: "generations", columns: ["status", "created_at"])
             try db.create(index: "generations_upstream", on: "generations", columns: ["upstream_id"])
         }
+        migrator.registerMigration("v4-usage") { db in
+            try db.alter(table: "generations") { t in
+                // sha256 of the OpenRouter key that served it: confirmation uses that key, even after a swap.
+                t.add(column: "key_hash", .text)
+                t.add(column: "estimated_cost_nanos", .integer)
+                t.add(column: "confirmed_cost_nanos", .integer)
+                t.add(column: "native_prompt_tokens", .integer)
+                t.add(column: "native_completion_tokens", .integer)
+                t.add(column: "provider_name", .text)
+                t.add(column: "confirmed_at", .integer)
+                t.add(column: "attempts", .integer).notNull().defaults(to: 0)
+                t.add(column: "next_attempt_at", .integer).notNull().defaults(to: 0)
+                t.add(column: "last_error", .text)
+            }
+            try db.create(index: "generations_pending", on: "generations", columns: ["status", "next_attempt_at"])
+            try db.create(index: "generations_key", on: "generations", columns: ["key_hash", "status"])
+            // The markup in force when a day's first usage was booked; later changes leave it alone.
+            try db.create(table: "usage_days") { t in
+                t.primaryKey("day", .text)
+                t.column("markup_rate", .text).notNull()
+            }
+            // Daily roll-up per employee and model, kept exact by triggers in the same transaction as
+            // every change to `generations`, and kept when detail rows are pruned.
+            try db.create(table: "usage_daily") { t in
+                t.column("day", .text).notNull()
+                t.column("user_id", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("requests", .integer).notNull()
+                t.column("prompt_tokens", .integer).notNull()
+                t.column("completion_tokens", .integer).notNull()
+                t.column("cost_nanos", .integer).notNull()
+                t.column("provisional", .integer).notNull()
+                t.column("confirmed", .integer).notNull()
+                t.column("unverified", .integer).notNull()
+                t.column("estimated", .integer).notNull()
+                t.primaryKey(["day", "user_id", "model"])
+            }
+            try db.create(index: "usage_daily_user", on: "usage_daily", columns: ["user_id", "day"])
+            // `external_user` values that came back from OpenRouter and map to no local employee.
+            try db.create(table: "external_users") { t in
+                t.primaryKey("external_user", .text)
+                t.column("first_seen", .integer).notNull()
+                t.column("last_seen", .integer).notNull()
+                t.column("requests", .integer).notNull()
+                t.column("cost_nanos", .integer).notNull()
+            }
+            try db.create(table: "budgets") { t in
+                // '' for the whole instance, else a user id.
+                t.primaryKey("user_id", .text)
+                t.column("monthly_limit_nanos", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            // Old OpenRouter keys kept (sealed) only to confirm the rows they served.
+            try db.create(table: "openrouter_keys") { t in
+                t.primaryKey("key_hash", .text)
+                t.column("key_sealed", .blob).notNull()
+                t.column("base_url", .text).notNull()
+                t.column("retired_at", .integer)
+                t.column("created_at", .integer).notNull()
+            }
+            let cost = { (row: String) in
+                "(CASE \(row).status WHEN 'confirmed' THEN COALESCE(\(row).confirmed_cost_nanos, 0) WHEN 'estimated' THEN COALESCE(\(row).estimated_cost_nanos, 0) ELSE COALESCE(\(row).reported_cost_nanos, \(row).estimated_cost_nanos, 0) END)"
+            }
+            let count = { (row: String, state: String) in "(\(row).status = '\(state)')" }
+            let day = "date(new.created_at, 'unixepoch')"
+            try db.execute(sql: """
+                CREATE TRIGGER generations_rollup_insert AFTER INSERT ON generations BEGIN
+                    INSERT OR IGNORE INTO usage_days (day, markup_rate)
+                    VALUES (\(day), COALESCE((SELECT value FROM settings WHERE key = 'MARKUP_RATE'), '1.3'));
+                    INSERT INTO usage_daily (day, user_id, model, requests, prompt_tokens, completion_tokens, cost_nanos,
+                                             provisional, confirmed, unverified, estimated)
+                    VALUES (\(day), new.user_id, new.model, 1, new.prompt_tokens, new.completion_tokens, \(cost("new")),
+                            \(count("new", "provisional")), \(count("new", "confirmed")), \(count("new", "unverified")), \(count("new", "estimated")))
+                    ON CONFLICT (day, user_id, model) DO UPDATE SET
+                        requests = requests + 1,
+                        prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+                        completion_tokens = completion_tokens + excluded.completion_tokens,
+                        cost_nanos = cost_nanos + excluded.cost_nanos,
+                        provisional = provisional + excluded.provisional,
+                        confirmed = confirmed + excluded.confirmed,
+                        unverified = unverified + excluded.unverified,
+                        estimated = estimated + excluded.estimated;
+                END;
+                CREATE TRIGGER generations_rollup_update
+                AFTER UPDATE OF status, confirmed_cost_nanos, reported_cost_nanos, estimated_cost_nanos, prompt_tokens, completion_tokens ON generations
+                BEGIN
+                    UPDATE usage_daily SET
+                        prompt_tokens = prompt_tokens + new.prompt_tokens - old.prompt_tokens,
+                        completion_tokens = completion_tokens + new.completion_tokens - old.completion_tokens,
+                        cost_nanos = cost_nanos + \(cost("new")) - \(cost("old")),
+                        provisional = provisional + \(count("new", "provisional")) - \(count("old", "provisional")),
+                        confirmed = confirmed + \(count("new", "confirmed")) - \(count("old", "confirmed")),
+                        unverified = unverified + \(count("new", "unverified")) - \(count("old", "unverified")),
+                        estimated = estimated + \(count("new", "estimated")) - \(count("old", "estimated"))
+                    WHERE day = date(old.created_at, 'unixepoch') AND user_id = old.user_id AND model = old.model;
+                END;
+                """)
+        }
         return migrator
     }
 }

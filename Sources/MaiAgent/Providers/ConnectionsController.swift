@@ -97,6 +97,10 @@ struct ConnectionsController {
         if connection.enabled, connection.apiKey != before.apiKey || connection.baseURL != before.baseURL || !before.enabled {
             try await check(connection)
         }
+        if connection.kind == .openrouter, let old = before.apiKey, old != connection.apiKey {
+            // Rows the old key served are still confirmed with it.
+            try await services.retiredKeys.retire(key: old.value, baseURL: before.baseURL, now: services.clock.seconds)
+        }
         try await services.connections.save(connection)
         await services.catalog.invalidate(id)
         context.logger.info("connection changed", metadata: ["mai.op": "connections.update", "mai.connection": .string(id)])

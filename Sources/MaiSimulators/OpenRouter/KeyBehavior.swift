@@ -18,11 +18,15 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
     public var limit: Double?
     /// A name for `/keys`; a registered key with a name is listed there.
     public var name: String?
+    /// Answer every `/generation` lookup with this status (429 carries Retry-After): for testing
+    /// a confirmation service against rate limits and error storms.
+    public var generationError: Int?
 
     public init(
         error: Int? = nil, latencyMs: Int? = nil, tps: Double? = nil, generationDelayMs: Int? = nil,
-        management: Bool? = nil, disabled: Bool? = nil, limit: Double? = nil, name: String? = nil
+        management: Bool? = nil, disabled: Bool? = nil, limit: Double? = nil, name: String? = nil, generationError: Int? = nil
     ) {
+        self.generationError = generationError
         self.error = error
         self.latencyMs = latencyMs
         self.tps = tps
@@ -37,6 +41,7 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
         case error, tps, management, disabled, limit, name
         case latencyMs = "latency_ms"
         case generationDelayMs = "generation_delay_ms"
+        case generationError = "generation_error"
     }
 
     /// The request-level behaviour this key implies.

@@ -14,6 +14,9 @@ extension OpenRouterSimulator {
             throw OpenRouterError.generationNotFound
         }
         let owner = store.withLock { $0.keys[record.keyHash] }
+        if let code = owner?.behavior.generationError {
+            throw OpenRouterError.simulated(code, retryAfterSeconds: configuration.retryAfterSeconds, now: Int64(clock.now.timeIntervalSince1970), model: nil)
+        }
         let delay = owner?.behavior.generationDelayMs.map { Duration.milliseconds($0) } ?? configuration.generationDelay
         let visibleAt = record.finishedAt.addingTimeInterval(Double(OpenRouterSimulator.milliseconds(delay)) / 1000)
         guard clock.now >= visibleAt else { throw OpenRouterError.generationNotFound }

@@ -28,6 +28,29 @@ public struct GenerationRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var firstTokenMs: Int?
     public var durationMs: Int
     public var createdAt: Int64
+    /// sha256 hex of the OpenRouter key that served it (confirmation uses the same key).
+    public var keyHash: String? = nil
+    /// Tokens × the model's listed price: the cost for providers that report none.
+    public var estimatedCostNanos: Int64? = nil
+    /// OpenRouter's `total_cost` from `GET /generation`: wins over the streamed figure.
+    public var confirmedCostNanos: Int64? = nil
+    public var nativePromptTokens: Int? = nil
+    public var nativeCompletionTokens: Int? = nil
+    public var providerName: String? = nil
+    public var confirmedAt: Int64? = nil
+    /// Confirmation attempts so far and when the next may run (Unix seconds).
+    public var attempts: Int = 0
+    public var nextAttemptAt: Int64 = 0
+    public var lastError: String? = nil
+
+    /// The cost that counts: confirmed, else reported in the stream, else estimated.
+    public var effectiveCostNanos: Int64 {
+        switch status {
+        case GenerationStatus.confirmed.rawValue: confirmedCostNanos ?? 0
+        case GenerationStatus.estimated.rawValue: estimatedCostNanos ?? 0
+        default: reportedCostNanos ?? estimatedCostNanos ?? 0
+        }
+    }
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, provider, model, status, streamed
@@ -45,5 +68,27 @@ public struct GenerationRecord: Codable, Sendable, Equatable, FetchableRecord, P
         case firstTokenMs = "first_token_ms"
         case durationMs = "duration_ms"
         case createdAt = "created_at"
+        case keyHash = "key_hash"
+        case estimatedCostNanos = "estimated_cost_nanos"
+        case confirmedCostNanos = "confirmed_cost_nanos"
+        case nativePromptTokens = "native_prompt_tokens"
+        case nativeCompletionTokens = "native_completion_tokens"
+        case providerName = "provider_name"
+        case confirmedAt = "confirmed_at"
+        case attempts
+        case nextAttemptAt = "next_attempt_at"
+        case lastError = "last_error"
     }
+}
+
+/// Where a generation's cost stands.
+public enum GenerationStatus: String, Sendable, Codable, CaseIterable {
+    /// Booked from the stream; waiting for OpenRouter's confirmation.
+    case provisional
+    /// OpenRouter's `GET /generation` gave the authoritative cost.
+    case confirmed
+    /// No confirmation within 24 hours: the streamed cost stands, marked as such.
+    case unverified
+    /// A provider that reports no cost: tokens × listed price.
+    case estimated
 }

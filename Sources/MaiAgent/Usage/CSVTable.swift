@@ -1,0 +1,31 @@
+import Hummingbird
+
+/// CSV exports (RFC 4180): quoted where needed, formula-looking cells defused for spreadsheets.
+enum CSVTable {
+    static func lineHeader(_ grouping: String) -> [String] {
+        [grouping, "label", "requests", "prompt_tokens", "completion_tokens", "raw_cost_usd", "price_usd", "provisional", "confirmed", "unverified", "estimated"]
+    }
+
+    static func line(_ line: UsageController.LineResponse) -> [String] {
+        [line.key, line.label, String(line.requests), String(line.prompt_tokens), String(line.completion_tokens), line.raw_cost, line.price,
+         String(line.provisional), String(line.confirmed), String(line.unverified), String(line.estimated)]
+    }
+
+    static func response(filename: String, header: [String], rows: [[String]]) -> Response {
+        var text = header.map(cell).joined(separator: ",") + "\r\n"
+        for row in rows { text += row.map(cell).joined(separator: ",") + "\r\n" }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    static func cell(_ value: String) -> String {
+        var value = value
+        // A cell starting like a formula would run in a spreadsheet; numbers like -0.5 stay numbers.
+        if let first = value.first, "=+@\t\r".contains(first) || (first == "-" && Double(value) == nil) { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

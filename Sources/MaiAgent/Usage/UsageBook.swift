@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import MaiCore
+
+/// Reads the books: totals and reports over the daily roll-ups (never over the detail rows, so a
+/// month's report is a few thousand rows whatever the traffic), raw cost and client price side by side.
+///
+/// Rounding: every amount is exact in nano-dollars; a report row's price is the sum of its days'
+/// `raw × that day's markup`. Shown amounts are rounded half-up to 6 decimals per row, and totals
+/// are the sums of the shown rows, so the rows always add up to the totals on screen.
+struct UsageBook: Sendable {
+    let pool: DatabasePool
+
+    /// What a report row groups by.
+    enum Grouping: String, Sendable, CaseIterable {
+        case day, user, model
+    }
+
+    /// One row of a report, or its totals.
+    struct Line: Sendable, Equatable {
+        var key: String
+        var requests: Int = 0
+        var promptTokens: Int = 0
+        var completionTokens: Int = 0
+        var raw = Money.zero
+        var price = Money.zero
+        var provisional = 0
+        var confirmed = 0
+        var unverified = 0
+        var estimated = 0
+
+        mutating func add(_ other: Line) {
+            requests += other.requests
+            promptTokens += other.promptTokens
+            completionTokens += other.completionTokens
+            raw += other.raw
+            price += other.price
+            provisional += other.provisional
+            confirmed += other.confirmed
+            unverified += other.unverified
+            estimated += other.estimated
+        }
+
+        /// The same line with amounts rounded to the micro-dollar, as shown.
+        var shown: Line {
+            var line = self
+            line.raw = Self.micro(raw)
+            line.price = Self.micro(price)
+            return line
+        }
+
+        static func micro(_ money: Money) -> Money {
+            Money(decimal: money.formatted(decimals: 6)) ?? money
+        }
+    }
+
+    struct Report: Sendable, Equatable {
+        var rows: [Line]
+        /// Sum of the shown rows.
+        var totals: Line
+    }
+
+    /// Usage from `from` to `to` (inclusive, `YYYY-MM-DD`, UTC days), grouped; only `userID`'s when given.
+    func report(from: String, to: String, groupBy: Grouping, userID: String? = nil) async throws -> Report {
+        try await pool.read { db in try Self.report(db, from: from, to: to, groupBy: groupBy, userID: userID) }
+    }
+
+    static func report(_ db: Database, from: String, to: String, groupBy: Grouping, userID: String?) throws -> Report {
+        let column = switch groupBy {
+        case .day: "usage_daily.day"
+        case .user: "usage_daily.user_id"
+        case .model: "usage_daily.model"
+        }
+        var sql = """
+            SELECT \(column) AS key, usage_daily.day AS day, COALESCE(usage_days.markup_rate, '1.3') AS markup,
+                   SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_nanos),
+                   SUM(provisional), SUM(confirmed), SUM(unverified), SUM(estimated)
+            FROM usage_daily LEFT JOIN usage_days ON usage_days.day = usage_daily.day
+            WHERE usage_daily.day BETWEEN ? AND ?
+            """
+        var arguments: StatementArguments = [from, to]
+        if let userID {
+            sql += " AND usage_daily.user_id = ?"
+            arguments += [userID]
+        }
+        sql += " GROUP BY key, usage_daily.day"
+        var lines: [String: Line] = [:]
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let key: String = row[0]
+            let rate = MarkupRate(row[2]) ?? .standard
+            let raw = Money(nanos: row[6])
+            var line = Line(key: key, requests: row[3], promptTokens: row[4], completionTokens: row[5], raw: raw, price: rate.price(raw),
+                            provisional: row[7], confirmed: row[8], unverified: row[9], estimated: row[10])
+            if let existing = lines[key] {
+                line.add(existing)
+            }
+            lines[key] = line
+        }
+        let shown = lines.values.map(\.shown).sorted { groupBy == .day ? $0.key < $1.key : ($0.raw, $1.key) > ($1.raw, $0.key) }
+        var totals = Line(key: "total")
+        for line in shown { totals.add(line) }
+        return Report(rows: shown, totals: totals)
+    }
+
+    /// Month-to-date client price (exact nanos) for one user, or the instance when `userID` is nil.
+    func monthToDatePrice(userID: String?, now: Date) async throws -> Money {
+        let (from, to) = Self.monthBounds(now)
+        return try await pool.read { db in
+            try Self.report(db, from: from, to: to, groupBy: .day, userID: userID).rows.reduce(Money.zero) { $0 + $1.price }
+        }
+    }
+
+    /// First and last day (`YYYY-MM-DD`, UTC) of `date`'s month.
+    static func monthBounds(_ date: Date) -> (String, String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = calendar.dateComponents([.year, .month], from: date)
+        let first = calendar.date(from: components)!
+        let last = calendar.date(byAdding: DateComponents(month: 1, day: -1), to: first)!
+        return (day(first), day(last))
+    }
+
+    /// `YYYY-MM-DD` in UTC.
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    /// Whether `text` is a valid `YYYY-MM-DD` day.
+    static func isDay(_ text: String) -> Bool {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        guard text.count == 10, let date = formatter.date(from: text) else { return false }
+        return formatter.string(from: date) == text
+    }
+}
