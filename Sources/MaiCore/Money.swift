@@ -11,6 +11,21 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     public static let zero = Money(nanos: 0)
 
+    /// Encoded as its exact decimal text (`"0.000123456"`): readable, and no float ever touches it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let money = Money(decimal: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a dollar amount")
+        }
+        self = money
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(decimalString)
+    }
+
     /// Parses a decimal amount such as `"0.000123"` or `"12"` exactly; more than 9 decimals are
     /// rounded half-up to the nano-dollar. Returns `nil` for anything that is not a plain decimal.
     public init?(decimal text: String) {

@@ -55,7 +55,7 @@ struct UsageTests {
             let byModel = try await agent.services.book.report(from: "2000-01-01", to: "2100-01-01", groupBy: .model)
             for row in byModel.rows {
                 let expected = served.filter { $0.model == row.key }.reduce(Int64(0)) { $0 + $1.cost.nanos }
-                #expect(row.raw == UsageBook.Line.micro(Money(nanos: expected)), "\(row.key)")
+                #expect(row.raw == Money(nanos: expected), "\(row.key)")
                 #expect(row.confirmed == served.filter { $0.model == row.key }.count)
             }
             // Price = raw × 1.3 per day; the rows add up to the totals shown.
@@ -300,7 +300,7 @@ struct UsageBookTests {
             let rows = stored.filter { $0.userID == user }
             let row = try #require(report.rows.first { $0.key == user })
             #expect(row.requests == rows.count)
-            #expect(row.raw == UsageBook.Line.micro(Money(nanos: rows.reduce(0) { $0 + $1.effectiveCostNanos })))
+            #expect(row.raw == Money(nanos: rows.reduce(0) { $0 + $1.effectiveCostNanos }))
             #expect(row.promptTokens == rows.reduce(0) { $0 + $1.promptTokens })
             // Price: each day's raw × that day's markup.
             var price = Money.zero
@@ -309,12 +309,37 @@ struct UsageBookTests {
                 let stored = try await agent.services.database.pool.read { db in try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [day]) }
                 price += (MarkupRate(stored ?? "") ?? .standard).price(raw)
             }
-            #expect(row.price == UsageBook.Line.micro(price))
+            #expect(row.price == price)
         }
         #expect(report.rows.reduce(Money.zero) { $0 + $1.price } == report.totals.price)
         #expect(report.rows.reduce(Money.zero) { $0 + $1.raw } == report.totals.raw)
+        // As shown: rows rounded to 6 decimals, and they add up to the totals shown.
+        let shown = report.shown
+        #expect(shown.rows.allSatisfy { $0.price.nanos % 1000 == 0 && $0.raw.nanos % 1000 == 0 })
+        #expect(shown.rows.reduce(Money.zero) { $0 + $1.price } == shown.totals.price)
         let rates = try await agent.services.database.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT markup_rate FROM usage_days ORDER BY markup_rate") }
         #expect(rates == ["1.3", "1.45"])
+    }
+
+    @Test("pruning drops detail rows but keeps reports, and never drops unconfirmed rows")
+    func prune() async throws {
+        let agent = try await TestAgent()
+        try await agent.services.database.pool.write { db in
+            for (index, status) in ["confirmed", "estimated", "provisional", "unverified"].enumerated() {
+                try MaiAgent.GenerationRecord(
+                    id: "p\(index)", upstreamID: "gen-p\(index)", userID: "u", externalUser: nil, chatID: nil, messageID: nil,
+                    connectionID: "c", provider: "openrouter", model: "m", promptTokens: 10, completionTokens: 20, tokensEstimated: false,
+                    reportedCostNanos: 1_000 * Int64(index + 1), status: status, finishReason: "stop", streamed: true, firstTokenMs: nil,
+                    durationMs: 1, createdAt: 1_700_000_000, estimatedCostNanos: 5, confirmedCostNanos: status == "confirmed" ? 999 : nil
+                ).insert(db)
+            }
+        }
+        let before = try await agent.services.book.report(from: "2023-01-01", to: "2023-12-31", groupBy: .day)
+        #expect(try await agent.services.usagePrunePlan(before: "2024-01-01") == .init(deletable: 3, keptProvisional: 1))
+        #expect(try await agent.services.pruneUsage(before: "2024-01-01") == 3)
+        let after = try await agent.services.book.report(from: "2023-01-01", to: "2023-12-31", groupBy: .day)
+        #expect(after == before)
+        #expect(try await agent.services.generations.recent(userID: nil, limit: 10).map(\.status) == ["provisional"])
     }
 
     @Test("markup rates are exact fractions")

@@ -50,3 +50,18 @@ struct MoneyTextTests {
         #expect(Money(decimal: text)?.nanos == nanos)
     }
 }
+
+@Suite("Admin API types")
+struct AdminAPITests {
+    @Test("money travels as exact decimal text and round-trips")
+    func roundTrip() throws {
+        let totals = UsageTotals(requests: 3, promptTokens: 10, completionTokens: 20, rawCost: Money(nanos: 123_456_789),
+                                 price: Money(nanos: 160_493_826), provisional: 1, confirmed: 2, unverified: 0, estimated: 0)
+        let data = try AdminAPI.encoder.encode(totals)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""raw_cost":"0.123456789""#))
+        #expect(text.contains(#""prompt_tokens":10"#))
+        #expect(try AdminAPI.decoder.decode(UsageTotals.self, from: data) == totals)
+        #expect(throws: DecodingError.self) { try AdminAPI.decoder.decode(Money.self, from: Data(#""lots""#.utf8)) }
+    }
+}

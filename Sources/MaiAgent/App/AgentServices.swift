@@ -17,6 +17,8 @@ public struct AgentServices: Sendable {
     public let throttle: SignInThrottle
     public let metrics: AgentMetrics
     public let logger: Logger
+    /// When this agent started (for uptime).
+    public let startedAt: Date
     let connections: ConnectionStore
     let catalog: ModelCatalog
     let providerFactory: ProviderFactory
@@ -51,6 +53,7 @@ public struct AgentServices: Sendable {
         self.throttle = throttle
         self.metrics = AgentMetrics()
         self.logger = logger
+        self.startedAt = clock.now
         self.connections = ConnectionStore(repository: SQLiteConnectionRepository(pool: database.pool), providers: config.providers,
                                            sealer: KeySealer(secret: secret), clock: clock)
         self.catalog = ModelCatalog(ttl: Int64(config.providers.modelsCacheSeconds), clock: clock, logger: logger)

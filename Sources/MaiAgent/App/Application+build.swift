@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the agent's router: middleware, then every controller's routes behind their access guard.
 /// Returns the router and the list of routes with their access, for the role-matrix test.
@@ -31,13 +32,24 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
 /// The agent's web application on `HOST:PORT`, as `mai-agent serve` runs it and tests drive it.
 public func buildApplication(services: AgentServices, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
     let (router, _) = buildRouter(services: services)
+    var background: [any Service] = [services.confirmations]
+    if let token = services.config.fleetToken {
+        // The fleet admin API: its own listener, only with a token to guard it.
+        background.append(Application(
+            router: buildAdminRouter(services: services, token: token),
+            configuration: .init(address: .hostname(services.config.adminBind.host, port: services.config.adminBind.port)),
+            logger: services.logger
+        ))
+    } else {
+        services.logger.notice("fleet admin API off: set MAI_FLEET_TOKEN to enable it on ADMIN_BIND")
+    }
     return Application(
         router: router,
         configuration: .init(
             address: .hostname(services.config.host, port: services.config.port),
             serverName: nil
         ),
-        services: [services.confirmations],
+        services: background,
         onServerRunning: onServerRunning,
         logger: services.logger
     )

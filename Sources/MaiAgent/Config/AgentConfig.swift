@@ -105,6 +105,9 @@ public struct AgentConfig: Sendable {
         self.usageRefreshSeconds = try env.integer("USAGE_REFRESH_SECONDS", default: 30, range: 1...3600, unit: "seconds")
         self.adminBind = try env.hostPort("ADMIN_BIND", default: ("127.0.0.1", 8081))
         self.fleetToken = env.string("MAI_FLEET_TOKEN").map(Secret.init)
+        if let token = fleetToken, token.value.utf8.count < 32 {
+            throw ConfigError("MAI_FLEET_TOKEN", "must be at least 32 characters (maictl generates one); got \(token.value.utf8.count)")
+        }
         self.corsAllowOrigins = env.list("CORS_ALLOW_ORIGIN", separator: ";")
         self.forwardedAllowIPs = env.list("FORWARDED_ALLOW_IPS", separator: ",", default: ["127.0.0.1", "::1"])
         self.logLevel = try env.oneOf("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")

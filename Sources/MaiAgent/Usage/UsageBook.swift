@@ -6,8 +6,9 @@ import MaiCore
 /// month's report is a few thousand rows whatever the traffic), raw cost and client price side by side.
 ///
 /// Rounding: every amount is exact in nano-dollars; a report row's price is the sum of its days'
-/// `raw × that day's markup`. Shown amounts are rounded half-up to 6 decimals per row, and totals
-/// are the sums of the shown rows, so the rows always add up to the totals on screen.
+/// `raw × that day's markup`. `Report.shown` rounds each row half-up to 6 decimals and sums the
+/// shown rows for its totals, so what people see always adds up; machines (the fleet admin API)
+/// get the exact amounts.
 struct UsageBook: Sendable {
     let pool: DatabasePool
 
@@ -55,9 +56,18 @@ struct UsageBook: Sendable {
     }
 
     struct Report: Sendable, Equatable {
+        /// Exact amounts.
         var rows: [Line]
-        /// Sum of the shown rows.
+        /// Exact sum of the rows.
         var totals: Line
+
+        /// As shown to people: each row rounded to 6 decimals, totals the sum of the shown rows.
+        var shown: Report {
+            let rounded = rows.map(\.shown)
+            var totals = Line(key: "total")
+            for line in rounded { totals.add(line) }
+            return Report(rows: rounded, totals: totals)
+        }
     }
 
     /// Usage from `from` to `to` (inclusive, `YYYY-MM-DD`, UTC days), grouped; only `userID`'s when given.
@@ -85,8 +95,8 @@ struct UsageBook: Sendable {
         }
         sql += " GROUP BY key, usage_daily.day"
         var lines: [String: Line] = [:]
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try cursor.next() {
             let key: String = row[0]
             let rate = MarkupRate(row[2]) ?? .standard
             let raw = Money(nanos: row[6])
@@ -97,10 +107,10 @@ struct UsageBook: Sendable {
             }
             lines[key] = line
         }
-        let shown = lines.values.map(\.shown).sorted { groupBy == .day ? $0.key < $1.key : ($0.raw, $1.key) > ($1.raw, $0.key) }
+        let rows = lines.values.sorted { groupBy == .day ? $0.key < $1.key : ($0.raw, $1.key) > ($1.raw, $0.key) }
         var totals = Line(key: "total")
-        for line in shown { totals.add(line) }
-        return Report(rows: shown, totals: totals)
+        for line in rows { totals.add(line) }
+        return Report(rows: rows, totals: totals)
     }
 
     /// Month-to-date client price (exact nanos) for one user, or the instance when `userID` is nil.

@@ -67,8 +67,8 @@ struct UsageController {
         let now = services.clock.now
         let today = UsageBook.day(now)
         let (first, last) = UsageBook.monthBounds(now)
-        let todayTotals = try await services.book.report(from: today, to: today, groupBy: .day, userID: scopeUser).totals
-        let monthTotals = try await services.book.report(from: first, to: last, groupBy: .day, userID: scopeUser).totals
+        let todayTotals = try await services.book.report(from: today, to: today, groupBy: .day, userID: scopeUser).shown.totals
+        let monthTotals = try await services.book.report(from: first, to: last, groupBy: .day, userID: scopeUser).shown.totals
         let limit = try await services.budgets.all()[scopeUser ?? Budgets.instance]
         let markup = try await services.database.pool.read { db in
             try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [today])
@@ -104,7 +104,7 @@ struct UsageController {
             throw APIError(.badRequest, "group_by must be day, user or model.")
         }
         let userID = identity.user.role == .admin && query.get("scope") != "me" ? nil : identity.user.id
-        let report = try await services.book.report(from: from, to: to, groupBy: grouping, userID: userID)
+        let report = try await services.book.report(from: from, to: to, groupBy: grouping, userID: userID).shown
         var labels: [String: String] = [:]
         if grouping == .user {
             for user in try await services.users.list(offset: 0, limit: 100_000).users { labels[user.id] = "\(user.name) <\(user.email)>" }

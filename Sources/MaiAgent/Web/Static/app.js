@@ -9,6 +9,7 @@ import { api, request, ApiError, setSessionEndedHandler } from './js/api.js';
 import { initChat, openChatPage, resetChat, reloadModels, trackScroll } from './js/chat.js';
 import { initSettings, applyTheme } from './js/settings.js';
 import { initAdmin, loadConnections, loadModels as loadAdminModels } from './js/admin.js';
+import { initUsage, openAdminUsage, openMyUsage, stopUsage } from './js/usage.js';
 
 export { t };
 
@@ -59,6 +60,7 @@ function hideScreens() {
 /** Shows sign-in, sign-up or onboarding, depending on /api/config and what the visitor chose. */
 function showSignedOut() {
   state.me = null;
+  stopUsage();
   resetChat();
   const dialog = $('settings-dialog');
   if (dialog.open) dialog.close();
@@ -124,9 +126,9 @@ function showSignedIn(user) {
   route();
 }
 
-// MARK: - Routing (#/, #/c/<id>, #/admin/<tab>)
+// MARK: - Routing (#/, #/c/<id>, #/usage, #/admin/<tab>)
 
-const ADMIN_TABS = ['users', 'connections', 'models'];
+const ADMIN_TABS = ['users', 'connections', 'models', 'usage'];
 
 function route() {
   if (!state.me || state.me.role === 'pending') return;
@@ -136,20 +138,26 @@ function route() {
     showAdmin(ADMIN_TABS.includes(admin[1]) ? admin[1] : 'users');
     return;
   }
+  if (hash === '#/usage') {
+    showMyUsage();
+    return;
+  }
   const chat = hash.match(/^#\/c\/([^/]+)$/);
   showChat(chat ? decodeURIComponent(chat[1]) : null);
 }
 
 function setNavCurrent(view) {
-  $('nav-chat').toggleAttribute('aria-current', view === 'chat');
-  if (view === 'chat') $('nav-chat').setAttribute('aria-current', 'page');
-  $('nav-admin').toggleAttribute('aria-current', view === 'admin');
-  if (view === 'admin') $('nav-admin').setAttribute('aria-current', 'page');
+  for (const [id, name] of [['nav-chat', 'chat'], ['nav-usage', 'usage'], ['nav-admin', 'admin']]) {
+    if (view === name) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
 }
 
 function showChat(chatId) {
+  stopUsage();
   document.body.dataset.view = 'chat';
   show($('admin-view'), false);
+  show($('my-usage-view'), false);
   show($('chat-view'));
   setNavCurrent('chat');
   openChatPage(chatId).catch(reportError);
@@ -159,6 +167,7 @@ function showAdmin(tab) {
   document.body.dataset.view = 'admin';
   document.body.classList.remove('sidebar-open');
   show($('chat-view'), false);
+  show($('my-usage-view'), false);
   show($('admin-view'));
   setNavCurrent('admin');
   for (const name of ADMIN_TABS) {
@@ -170,6 +179,12 @@ function showAdmin(tab) {
   show($('admin-panel'), tab === 'users');
   show($('connections-panel'), tab === 'connections');
   show($('models-panel'), tab === 'models');
+  show($('usage-panel'), tab === 'usage');
+  if (tab === 'usage') {
+    openAdminUsage();
+    return;
+  }
+  stopUsage();
   if (tab === 'users') {
     loadUsers().catch(reportError);
     loadSignupSettings().catch(reportError);
@@ -178,6 +193,16 @@ function showAdmin(tab) {
   } else {
     loadAdminModels().catch(reportError);
   }
+}
+
+function showMyUsage() {
+  document.body.dataset.view = 'usage';
+  document.body.classList.remove('sidebar-open');
+  show($('chat-view'), false);
+  show($('admin-view'), false);
+  show($('my-usage-view'));
+  setNavCurrent('usage');
+  openMyUsage();
 }
 
 // MARK: - Admin: users
@@ -438,7 +463,7 @@ async function start() {
       $('signup-title').textContent = t(onboarding ? 'onboarding.title' : 'signup.title');
       $('signup-submit').textContent = t(onboarding ? 'onboarding.submit' : 'signup.submit');
     }
-    if (document.body.dataset.view === 'admin') route();
+    if (document.body.dataset.view === 'admin' || document.body.dataset.view === 'usage') route();
   });
   wireForms();
   const notice = (message) => showAlert(message, 'success');
@@ -446,6 +471,7 @@ async function start() {
   trackScroll();
   initSettings({ onError: reportError, onNotice: notice });
   initAdmin({ onError: reportError, onNotice: notice, onModelsChanged: () => reloadModels().catch(() => {}) });
+  initUsage({ onError: reportError, onNotice: notice });
   window.addEventListener('hashchange', () => {
     clearAlert();
     route();

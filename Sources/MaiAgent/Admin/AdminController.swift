@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import Hummingbird
+import MaiCore
+import NIOCore
+
+/// The fleet admin API on `ADMIN_BIND` (loopback; reached by maictl through an SSH tunnel):
+/// status, usage, OpenRouter key swap, deep health, metrics. Types are `MaiCore`'s.
+struct AdminController {
+    let services: AgentServices
+
+    func addRoutes(to router: Router<AgentRequestContext>) {
+        router.get("/admin/v1/status", use: status)
+        router.get("/admin/v1/usage", use: usage)
+        router.get("/admin/v1/openrouter-key", use: keyState)
+        router.put("/admin/v1/openrouter-key", use: swapKey)
+        router.get("/admin/v1/health", use: health)
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
+        }
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(data: try AdminAPI.encoder.encode(value))))
+    }
+
+    static func totals(_ line: UsageBook.Line) -> UsageTotals {
+        UsageTotals(requests: line.requests, promptTokens: line.promptTokens, completionTokens: line.completionTokens, rawCost: line.raw,
+                    price: line.price, provisional: line.provisional, confirmed: line.confirmed, unverified: line.unverified, estimated: line.estimated)
+    }
+
+    @Sendable func status(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let now = services.clock.now
+        let today = UsageBook.day(now)
+        let totals = try await services.book.report(from: today, to: today, groupBy: .day).totals
+        let (lastRun, size, markup) = try await services.database.pool.read { db -> (String?, Int64, String?) in
+            let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            return (try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'USAGE_LAST_RUN'"), pages * pageSize,
+                    try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [today]))
+        }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: services.config.databasePath + "-wal")[.size] as? Int64) ?? 0
+        let run = lastRun.flatMap { try? JSONDecoder().decode(ConfirmationService.RunResult.self, from: Data($0.utf8)) }.map {
+            AdminStatus.ConfirmationRun(finishedAt: Date(timeIntervalSince1970: TimeInterval($0.finishedAt)), confirmed: $0.confirmed,
+                                        notReady: $0.notReady, failed: $0.failed, unverified: $0.unverified, remaining: $0.remaining,
+                                        rateLimited: $0.rateLimited)
+        }
+        let key = try await services.connections.enabled().first { $0.kind == .openrouter && $0.apiKey != nil }.map {
+            AdminStatus.KeyInfo(hash: TokenService.sha256Hex($0.apiKey!.value), hint: $0.keyHint, connectionId: $0.id)
+        }
+        let status = AdminStatus(
+            instance: services.config.instance, name: services.config.name, version: MaiVersion.current,
+            startedAt: services.startedAt, uptimeSeconds: Int64(now.timeIntervalSince(services.startedAt)),
+            users: try await services.users.count(), databaseBytes: size + wal, lastConfirmation: run, openrouterKey: key,
+            today: Self.totals(totals), markupRate: markup ?? services.config.markupRate
+        )
+        return try json(status)
+    }
+
+    @Sendable func usage(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let (first, last) = UsageBook.monthBounds(services.clock.now)
+        let from = query.get("from") ?? first
+        let to = query.get("to") ?? last
+        guard UsageBook.isDay(from), UsageBook.isDay(to), from <= to else {
+            throw APIError(.badRequest, "from and to must be days as YYYY-MM-DD, from not after to.")
+        }
+        guard let grouping = UsageBook.Grouping(rawValue: query.get("group_by") ?? "day") else {
+            throw APIError(.badRequest, "group_by must be day, user or model.")
+        }
+        let report = try await services.book.report(from: from, to: to, groupBy: grouping)
+        var labels: [String: String] = [:]
+        if grouping == .user {
+            for user in try await services.users.list(offset: 0, limit: 100_000).users { labels[user.id] = "\(user.name) <\(user.email)>" }
+        }
+        return try json(AdminUsageReport(
+            instance: services.config.instance, from: from, to: to, groupBy: grouping.rawValue,
+            rows: report.rows.map { .init(key: $0.key, label: labels[$0.key] ?? $0.key, totals: Self.totals($0)) },
+            totals: Self.totals(report.totals)
+        ))
+    }
+
+    func currentKeyState() async throws -> OpenRouterKeyState {
+        let current = try await services.connections.all().first { $0.kind == .openrouter && $0.enabled && $0.apiKey != nil }
+        let currentHash = current.map { TokenService.sha256Hex($0.apiKey!.value) }
+        let pending = try await services.retiredKeys.pendingByKey()
+        let old = try await services.retiredKeys.all().map(\.hash).filter { $0 != currentHash }
+        return OpenRouterKeyState(
+            currentHash: currentHash, currentHint: current?.keyHint, provisional: currentHash.flatMap { pending[$0] } ?? 0,
+            oldKeys: Set(old + pending.keys.filter { $0 != currentHash }).sorted().map { .init(hash: $0, provisional: pending[$0] ?? 0) }
+        )
+    }
+
+    @Sendable func keyState(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        try json(try await currentKeyState())
+    }
+
+    /// Validates the new key with OpenRouter (`GET /key`), switches new requests to it, and keeps
+    /// the old key only to confirm the generations it served.
+    @Sendable func swapKey(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 64 << 10)
+        guard let swap = try? AdminAPI.decoder.decode(OpenRouterKeySwap.self, from: Data(buffer: buffer)) else {
+            throw APIError(.unprocessableContent, "Send {\"key\": \"sk-or-…\"}.")
+        }
+        let key = swap.key.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard key.hasPrefix("sk-or-"), key.count <= 256, !key.contains(where: \.isWhitespace) else {
+            throw APIError(.badRequest, "That is not an OpenRouter key (they start with sk-or-).")
+        }
+        let all = try await services.connections.all()
+        var connection = all.first { $0.kind == .openrouter } ?? Connection(
+            id: "openrouter", kind: .openrouter, name: ConnectionKind.openrouter.displayName,
+            baseURL: ConnectionStore.trimmed(services.config.providers.openRouterBaseURL.absoluteString), apiKey: nil,
+            modelPrefix: "", enabled: true, source: .database)
+        let old = connection.apiKey
+        connection.apiKey = Secret(key)
+        connection.enabled = true
+        connection.source = .database
+        try await ConnectionsController(services: services).check(connection)
+        if let old, old.value != key {
+            try await services.retiredKeys.retire(key: old.value, baseURL: connection.baseURL, now: services.clock.seconds)
+        }
+        try await services.connections.save(connection)
+        await services.catalog.invalidate(connection.id)
+        context.logger.notice("openrouter key swapped", metadata: ["mai.op": "admin.key_swap", "new_hash": .string(String(TokenService.sha256Hex(key).prefix(12)))])
+        return try json(try await currentKeyState())
+    }
+
+    struct DeepHealth: Encodable {
+        var status: Bool
+        var quickCheck: String
+        var dataDirFreeBytes: Int64?
+        var provisional: Int
+    }
+
+    @Sendable func health(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let check = (try? await services.database.check()) ?? "unreadable"
+        let free = (try? FileManager.default.attributesOfFileSystem(forPath: services.config.dataDirectory)[.systemFreeSize] as? Int64) ?? nil
+        let provisional = try await services.retiredKeys.pendingByKey().values.reduce(0, +)
+        var response = try json(DeepHealth(status: check == "ok", quickCheck: check, dataDirFreeBytes: free, provisional: provisional))
+        if check != "ok" { response.status = .serviceUnavailable }
+        return response
+    }
+}
+
+/// The admin listener's router: token first, then errors as `{"detail"}`.
+func buildAdminRouter(services: AgentServices, token: Secret) -> Router<AgentRequestContext> {
+    let router = Router(context: AgentRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: FleetTokenMiddleware(token: token))
+    router.add(middleware: ErrorMiddleware())
+    AdminController(services: services).addRoutes(to: router)
+    return router
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// The fleet admin API's wire types, shared by the agent (which serves them on `ADMIN_BIND`) and
+/// `maictl` (which reads them through an SSH tunnel). JSON keys are snake_case: use
+/// `AdminAPI.encoder` / `AdminAPI.decoder`.
+public enum AdminAPI {
+    /// Encodes with snake_case keys and ISO 8601 dates.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    /// Decodes what `encoder` wrote.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// Usage totals: exact nano-dollar amounts plus the 6-decimal text shown to people.
+public struct UsageTotals: Codable, Sendable, Equatable {
+    public var requests: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// What the providers charge.
+    public var rawCost: Money
+    /// What the client pays: raw × each day's markup.
+    public var price: Money
+    public var provisional: Int
+    public var confirmed: Int
+    public var unverified: Int
+    public var estimated: Int
+
+    public init(requests: Int, promptTokens: Int, completionTokens: Int, rawCost: Money, price: Money,
+                provisional: Int, confirmed: Int, unverified: Int, estimated: Int) {
+        self.requests = requests
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.rawCost = rawCost
+        self.price = price
+        self.provisional = provisional
+        self.confirmed = confirmed
+        self.unverified = unverified
+        self.estimated = estimated
+    }
+}
+
+/// `GET /admin/v1/status`.
+public struct AdminStatus: Codable, Sendable, Equatable {
+    /// The last confirmation run.
+    public struct ConfirmationRun: Codable, Sendable, Equatable {
+        public var finishedAt: Date
+        public var confirmed: Int
+        public var notReady: Int
+        public var failed: Int
+        public var unverified: Int
+        public var remaining: Int
+        public var rateLimited: Bool
+
+        public init(finishedAt: Date, confirmed: Int, notReady: Int, failed: Int, unverified: Int, remaining: Int, rateLimited: Bool) {
+            self.finishedAt = finishedAt
+            self.confirmed = confirmed
+            self.notReady = notReady
+            self.failed = failed
+            self.unverified = unverified
+            self.remaining = remaining
+            self.rateLimited = rateLimited
+        }
+    }
+
+    /// The OpenRouter key in use, identified without revealing it.
+    public struct KeyInfo: Codable, Sendable, Equatable {
+        public var hash: String
+        public var hint: String
+        public var connectionId: String
+
+        public init(hash: String, hint: String, connectionId: String) {
+            self.hash = hash
+            self.hint = hint
+            self.connectionId = connectionId
+        }
+    }
+
+    public var instance: String
+    public var name: String
+    public var version: String
+    public var startedAt: Date
+    public var uptimeSeconds: Int64
+    public var users: Int
+    public var databaseBytes: Int64
+    public var lastConfirmation: ConfirmationRun?
+    public var openrouterKey: KeyInfo?
+    public var today: UsageTotals
+    public var markupRate: String
+
+    public init(instance: String, name: String, version: String, startedAt: Date, uptimeSeconds: Int64, users: Int, databaseBytes: Int64,
+                lastConfirmation: ConfirmationRun?, openrouterKey: KeyInfo?, today: UsageTotals, markupRate: String) {
+        self.instance = instance
+        self.name = name
+        self.version = version
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.users = users
+        self.databaseBytes = databaseBytes
+        self.lastConfirmation = lastConfirmation
+        self.openrouterKey = openrouterKey
+        self.today = today
+        self.markupRate = markupRate
+    }
+}
+
+/// `GET /admin/v1/usage?from=&to=&group_by=day|user|model`.
+public struct AdminUsageReport: Codable, Sendable, Equatable {
+    public struct Row: Codable, Sendable, Equatable {
+        /// The day, user id or model.
+        public var key: String
+        /// For users: "Name <e-mail>".
+        public var label: String
+        public var totals: UsageTotals
+
+        public init(key: String, label: String, totals: UsageTotals) {
+            self.key = key
+            self.label = label
+            self.totals = totals
+        }
+    }
+
+    public var instance: String
+    public var from: String
+    public var to: String
+    public var groupBy: String
+    public var rows: [Row]
+    public var totals: UsageTotals
+
+    public init(instance: String, from: String, to: String, groupBy: String, rows: [Row], totals: UsageTotals) {
+        self.instance = instance
+        self.from = from
+        self.to = to
+        self.groupBy = groupBy
+        self.rows = rows
+        self.totals = totals
+    }
+}
+
+/// `PUT /admin/v1/openrouter-key` body.
+public struct OpenRouterKeySwap: Codable, Sendable {
+    public var key: String
+
+    public init(key: String) {
+        self.key = key
+    }
+}
+
+/// `GET`/`PUT /admin/v1/openrouter-key` answer: the key in use and what old keys still have to confirm.
+public struct OpenRouterKeyState: Codable, Sendable, Equatable {
+    public struct OldKey: Codable, Sendable, Equatable {
+        public var hash: String
+        /// Provisional generations that key served, not yet confirmed.
+        public var provisional: Int
+
+        public init(hash: String, provisional: Int) {
+            self.hash = hash
+            self.provisional = provisional
+        }
+    }
+
+    public var currentHash: String?
+    public var currentHint: String?
+    /// Provisional generations under the current key.
+    public var provisional: Int
+    public var oldKeys: [OldKey]
+
+    public init(currentHash: String?, currentHint: String?, provisional: Int, oldKeys: [OldKey]) {
+        self.currentHash = currentHash
+        self.currentHint = currentHint
+        self.provisional = provisional
+        self.oldKeys = oldKeys
+    }
+}
