@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -62,6 +62,13 @@ bench-relay:
 	$(SWIFT) build -c release --product mai-agent
 	$(SWIFT) build -c release --product mai-sim
 	$(PYTHON) scripts/bench-relay.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
+
+## make bench-usage: release builds, then the month report over 1,000,000 rows and confirmation throughput
+bench-usage:
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(SWIFT) build -c release --product mai-agent
+	$(SWIFT) build -c release --product mai-sim
+	$(PYTHON) scripts/bench-usage.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
 
 clean:
 	rm -rf .build $(VENV)

@@ -212,3 +212,36 @@ def chat_users(chat_agent: Agent) -> dict:
                           json={**employee, "role": "user"})
     assert added.status_code == 200, added.text
     return {"admin": admin_account, "employee": employee, "admin_token": token}
+
+
+# --- Browser tests of the usage pages (test_usage_browser.py) -----------------------------------
+
+@pytest.fixture
+def usage_agent(tmp_path: Path, simulator: Simulator):
+    """Like `chat_agent`, but the usage dashboard refreshes every 2 s (USAGE_REFRESH_SECONDS)."""
+    running = start_agent(tmp_path / "data", {
+        "OPENROUTER_API_KEY": "sk-or-v1-integration-test-key",
+        "OPENROUTER_BASE_URL": simulator.base_url,
+        "USAGE_REFRESH_SECONDS": "2",
+    })
+    yield running
+    if running.proc.poll() is None:
+        running.proc.kill()
+        running.proc.wait()
+
+
+@pytest.fixture
+def usage_users(usage_agent: Agent) -> dict:
+    """On `usage_agent`: the administrator and an employee, each as {id, name, email, password},
+    plus `admin_token`."""
+    admin_account = {"name": "Ada Admin", "email": "ada@example.com", "password": "correct-horse-1"}
+    employee = {"name": "Emil Employee", "email": "emil@example.com", "password": "battery-staple-2"}
+    response = signup(usage_agent, admin_account["email"], admin_account["password"], admin_account["name"])
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    admin_account["id"] = response.json()["id"]
+    added = requests.post(usage_agent.url + "/api/v1/auths/add", headers=bearer(token), timeout=30,
+                          json={**employee, "role": "user"})
+    assert added.status_code == 200, added.text
+    employee["id"] = added.json()["id"]
+    return {"admin": admin_account, "employee": employee, "admin_token": token}

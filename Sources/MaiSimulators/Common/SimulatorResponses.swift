@@ -11,10 +11,12 @@ enum SimulatorResponses {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.rendered)))
     }
 
-    /// Headers that start a server-sent-events stream.
+    /// Headers that start a server-sent-events stream. The connection is closed when a stream ends
+    /// (that is how a client leaving mid-stream is noticed), so say so: clients must not reuse it.
     static let eventStreamHeaders: HTTPFields = [
         .contentType: "text/event-stream",
         .cacheControl: "no-cache",
+        .connection: "close",
     ]
 
     /// The value of `name` in the request's query, if any.

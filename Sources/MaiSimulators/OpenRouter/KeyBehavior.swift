@@ -21,11 +21,15 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
     /// Answer every `/generation` lookup with this status (429 carries Retry-After): for testing
     /// a confirmation service against rate limits and error storms.
     public var generationError: Int?
+    /// Milliseconds each `/generation` lookup takes (a slow OpenRouter).
+    public var generationLatencyMs: Int?
 
     public init(
         error: Int? = nil, latencyMs: Int? = nil, tps: Double? = nil, generationDelayMs: Int? = nil,
-        management: Bool? = nil, disabled: Bool? = nil, limit: Double? = nil, name: String? = nil, generationError: Int? = nil
+        management: Bool? = nil, disabled: Bool? = nil, limit: Double? = nil, name: String? = nil, generationError: Int? = nil,
+        generationLatencyMs: Int? = nil
     ) {
+        self.generationLatencyMs = generationLatencyMs
         self.generationError = generationError
         self.error = error
         self.latencyMs = latencyMs
@@ -42,6 +46,7 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
         case latencyMs = "latency_ms"
         case generationDelayMs = "generation_delay_ms"
         case generationError = "generation_error"
+        case generationLatencyMs = "generation_latency_ms"
     }
 
     /// The request-level behaviour this key implies.

@@ -3,6 +3,12 @@ import Foundation
 import Hummingbird
 
 extension OpenRouterSimulator {
+    /// How long the key behind `request` wants each lookup to take, if set.
+    func generationLatency(_ request: Request) throws -> Duration? {
+        let key = try authenticate(request)
+        return key.behavior.generationLatencyMs.map { .milliseconds($0) }
+    }
+
     /// `GET /api/v1/generation?id=`: 404 until the key's generation delay has passed since the
     /// generation finished, then its stats. Only the key that made it, or a management key, may read it.
     func generation(_ request: Request) throws -> Response {

@@ -27,7 +27,10 @@ public final class OpenRouterSimulator: Sendable {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let api = router.group("api/v1")
         api.post("chat/completions") { request, _ in try await self.chatCompletions(request) }
-        api.get("generation") { request, _ in try self.generation(request) }
+        api.get("generation") { request, _ in
+            if let latency = try self.generationLatency(request) { try await Task.sleep(for: latency) }
+            return try self.generation(request)
+        }
         api.get("models") { _, _ in self.models() }
         api.post("embeddings") { request, _ in try await self.embeddings(request) }
         api.get("key") { request, _ in try self.currentKey(request) }

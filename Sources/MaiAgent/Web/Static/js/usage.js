@@ -258,7 +258,7 @@ function renderAdminTiles(summary) {
     tile('tile-today-spend', t('usage.today_spend'), priceAndRaw(today, 'tile-today'), h('span', { className: 'state-line' }, ...stateBadges(today))),
     tile('tile-today-requests', t('usage.today_requests'), number(today.requests, 'today-requests')),
     tile('tile-today-tokens', t('usage.today_tokens'), number(today.prompt_tokens + today.completion_tokens, 'today-tokens'), tokens(today)),
-    tile('tile-month-spend', t('usage.month_spend', { month: month.label }), priceAndRaw(month, 'tile-month'),
+    tile('tile-month-spend', t('usage.month_spend', { month: monthLabel(month.label) }), priceAndRaw(month, 'tile-month'),
       t('usage.month_requests', { count: count(month.requests) }), t('usage.markup', { rate: summary.markup_rate })),
   ];
   if (summary.budget) {
@@ -273,7 +273,7 @@ function renderMyTiles(summary) {
   const { today, month } = summary;
   $('my-usage-tiles').replaceChildren(
     tile('my-tile-today', t('my_usage.today'), amount(today.price, 'my-today-price'), t('usage.requests_count', { count: count(today.requests) })),
-    tile('my-tile-month', t('my_usage.month', { month: month.label }), amount(month.price, 'my-month-price'),
+    tile('my-tile-month', t('my_usage.month', { month: monthLabel(month.label) }), amount(month.price, 'my-month-price'),
       h('span', { className: 'state-line' }, ...stateBadges(month))),
     tile('my-tile-requests', t('my_usage.requests'), number(month.requests, 'my-month-requests')),
     tile('my-tile-tokens', t('my_usage.tokens'), number(month.prompt_tokens + month.completion_tokens, 'my-month-tokens'), tokens(month)));
@@ -318,6 +318,13 @@ async function loadReports(epoch, groupings) {
       $(`usage-${grouping}s-csv`).href = csv;
     }
   });
+}
+
+/** "2026-11" → "November 2026" in the page's language. */
+function monthLabel(month) {
+  const [y, m] = String(month).split('-').map(Number);
+  if (!y || !m) return month;
+  return new Intl.DateTimeFormat(language(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, 1)));
 }
 
 function dayLabel(day) {
