@@ -118,6 +118,11 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         return nanos < 0 ? "-" + text : text
     }
 
+    /// For limits and prices people set: 2 decimals for whole cents, else up to 6.
+    public var humanAmount: String {
+        nanos % 10_000_000 == 0 ? formatted(decimals: 2) : formatted(decimals: 6)
+    }
+
     public var description: String { "$" + formatted() }
 
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.nanos < rhs.nanos }

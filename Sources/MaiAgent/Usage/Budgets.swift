@@ -42,14 +42,14 @@ struct Budgets: Sendable {
             let spent = try await book.monthToDatePrice(userID: nil, now: now)
             if spent >= limit {
                 throw APIError(.init(code: 402, reasonPhrase: "Payment Required"),
-                               "This company's AI budget for the month ($\(limit.formatted(decimals: 2))) is used up. Ask your administrator to raise it.")
+                               "This company's AI budget for the month ($\(limit.humanAmount)) is used up. Ask your administrator to raise it.")
             }
         }
         if let limit = limits[userID] {
             let spent = try await book.monthToDatePrice(userID: userID, now: now)
             if spent >= limit {
                 throw APIError(.init(code: 402, reasonPhrase: "Payment Required"),
-                               "You have used your AI budget for this month ($\(spent.formatted(decimals: 2)) of $\(limit.formatted(decimals: 2))). Ask your administrator to raise it.")
+                               "You have used your AI budget for this month ($\(spent.humanAmount) of $\(limit.humanAmount)). Ask your administrator to raise it.")
             }
         }
     }

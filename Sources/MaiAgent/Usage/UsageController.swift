@@ -77,7 +77,7 @@ struct UsageController {
             scope: scopeUser == nil ? "instance" : "user",
             today: LineResponse(todayTotals, label: today), month: LineResponse(monthTotals, label: String(first.prefix(7))),
             markup_rate: markup, refresh_seconds: refreshSeconds,
-            budget: limit?.formatted(decimals: 2),
+            budget: limit?.humanAmount,
             budget_used_percent: limit.map { $0.nanos > 0 ? Int(min(999, monthTotals.price.nanos * 100 / $0.nanos)) : 100 }
         )
     }
@@ -228,7 +228,7 @@ struct UsageController {
             let spent = try await services.book.monthToDatePrice(userID: userID.isEmpty ? nil : userID, now: services.clock.now)
             let name = userID.isEmpty ? "Whole instance" : (try await services.users.find(id: userID)?.name ?? "Deleted user")
             let percent = limit.nanos > 0 ? Int(min(999, spent.nanos * 100 / limit.nanos)) : 100
-            lines.append(BudgetLine(user_id: userID, name: name, limit: limit.formatted(decimals: 2), spent: spent.formatted(decimals: 6),
+            lines.append(BudgetLine(user_id: userID, name: name, limit: limit.humanAmount, spent: spent.formatted(decimals: 6),
                                     used_percent: percent, near_limit: percent >= 80))
         }
         return BudgetList(budgets: lines)
