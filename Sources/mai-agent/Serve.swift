@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
         let config = Startup.config()
         let logger = Startup.bootstrapLogging(config)
         let services = await Startup.services(config, logger: logger)
+        try await services.prepareForServing()
         let app = buildApplication(services: services) { channel in
             logger.info("mai-agent listening", metadata: [
                 "version": .string(MaiVersion.current),

@@ -265,6 +265,45 @@ struct CompletionsTests {
     }
 }
 
+extension CompletionsTests {
+    @Test("a generation is booked as soon as the provider names it, and completed in place when the answer ends")
+    func earlyBooking() async throws {
+        let harness = try await SimulatorHarness.start()
+        defer { harness.stop() }
+        let agent = try await TestAgent(environment: harness.environment())
+        let token = try await agent.test { client in try await client.seedAccounts().user }
+        let server = try await AgentServer.start(agent)
+        defer { server.stop() }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"slow [[sim:tps=20]] [[sim:tokens=40]]"}]}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+        var iterator = response.body.makeAsyncIterator()
+        var seen = ""
+        while !seen.contains("\"content\":\"") { seen += String(buffer: try #require(try await iterator.next())) }
+        var early: MaiAgent.GenerationRecord?
+        for _ in 0..<50 where early == nil {
+            early = try await agent.services.generations.recent(userID: nil, limit: 1).first
+            if early == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(early?.finishReason == "streaming")
+        #expect(early?.upstreamID?.hasPrefix("gen-") == true)
+        while let buffer = try await iterator.next() { seen += String(buffer: buffer) }
+        #expect(seen.contains("[DONE]"))
+        var final = try await agent.services.generations.recent(userID: nil, limit: 5)
+        for _ in 0..<50 where final.first?.finishReason != "stop" {
+            try await Task.sleep(for: .milliseconds(20))
+            final = try await agent.services.generations.recent(userID: nil, limit: 5)
+        }
+        #expect(final.count == 1)
+        #expect(final.first?.id == early?.id && final.first?.finishReason == "stop" && final.first?.completionTokens == 40)
+        let requests = try await agent.services.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT SUM(requests) FROM usage_daily") }
+        #expect(requests == 1)
+    }
+}
+
 /// The agent on a real loopback port, for tests that need a socket a client can drop.
 final class AgentServer: Sendable {
     let port: Int

@@ -25,6 +25,7 @@ struct TestAgent: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.services = try await AgentServices(config: config, environment: env, clock: clock.clock, throttle: SignInThrottle(policy: policy), logger: logger)
+        try await services.prepareForServing()
         self.clock = clock
         self.directory = directory
         (self.router, self.routes) = buildRouter(services: services)

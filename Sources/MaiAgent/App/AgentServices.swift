@@ -69,12 +69,16 @@ public struct AgentServices: Sendable {
             pool: database.pool, http: providerFactory.http, connections: connections, retiredKeys: retiredKeys, clock: clock,
             logger: logger, interval: .seconds(config.usageSyncInterval), instance: config.instance
         )
-        // The markup in force from now on; each day's roll-up keeps the rate it started with.
-        try await database.pool.write { [now = clock.seconds] db in
-            try SettingRecord(key: "MARKUP_RATE", value: config.markupRate, updatedAt: now, updatedBy: nil).save(db)
-        }
-        // Answers that were streaming when the agent last stopped will never finish.
+    }
+
+    /// What only the serving agent does at start: record the markup in force from now on (each
+    /// day's roll-up keeps the rate it started with) and mark answers that were streaming when the
+    /// agent last stopped as interrupted. CLI commands running beside a live agent must not.
+    public func prepareForServing() async throws {
+        let now = clock.seconds
+        let markup = config.markupRate
         try await database.pool.write { db in
+            try SettingRecord(key: "MARKUP_RATE", value: markup, updatedAt: now, updatedBy: nil).save(db)
             try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")
         }
     }

@@ -123,13 +123,24 @@ struct CompletionService: Sendable {
     func relay(_ plan: Plan, identity: Identity, stream: AsyncThrowingStream<ProviderEvent, any Error>, streamed: Bool,
                emit: (ProviderEvent) async throws -> Void) async -> Outcome {
         let started = ContinuousClock.now
+        let generationID = UUID().uuidString.lowercased()
         var firstToken: Duration?
         var outcome = Outcome(text: "", finishReason: "stop", usage: nil, upstreamID: nil, failure: nil, clientGone: false)
         var finished = false
+        var booking: Task<Void, Never>?
         do {
             for try await event in stream {
                 switch event {
-                case .started(let id, _): outcome.upstreamID = id
+                case .started(let id, _):
+                    outcome.upstreamID = id
+                    if booking == nil, id != nil {
+                        // Booked the moment the provider names the generation: if this process dies
+                        // mid-answer, the row is still there for the confirmation service.
+                        let early = generationRecord(id: generationID, plan, identity: identity, outcome: outcome, streamed: streamed,
+                                                     started: started, firstToken: nil, finishReason: "streaming")
+                        let services = self.services
+                        booking = Task { try? await services.generations.insert(early) }
+                    }
                 case .text(let text):
                     if firstToken == nil { firstToken = ContinuousClock.now - started }
                     outcome.text += text
@@ -167,10 +178,12 @@ struct CompletionService: Sendable {
         let firstTokenTime = firstToken
         // Saved outside this task: a client that went away cancelled it, and the answer and its
         // cost must be kept all the same.
+        let earlyBooking = booking
         await Task {
             await finishMessage(plan, text: finalOutcome.text, status: status,
                                 error: finalOutcome.failure?.message ?? (finalOutcome.clientGone ? "Stopped before the answer was complete." : nil))
-            await record(plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
+            await earlyBooking?.value
+            await record(id: generationID, plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
         }.value
         return outcome
     }
@@ -184,29 +197,36 @@ struct CompletionService: Sendable {
         }
     }
 
-    private func record(_ plan: Plan, identity: Identity, outcome: Outcome, streamed: Bool, started: ContinuousClock.Instant, firstToken: Duration?) async {
+    /// Writes the generation's final figures (replacing the early booking, if any).
+    private func record(id: String, _ plan: Plan, identity: Identity, outcome: Outcome, streamed: Bool, started: ContinuousClock.Instant, firstToken: Duration?) async {
         // Nothing reached the provider's model: nothing to account for.
         if outcome.upstreamID == nil, outcome.text.isEmpty, outcome.usage == nil { return }
+        let record = generationRecord(id: id, plan, identity: identity, outcome: outcome, streamed: streamed, started: started,
+                                      firstToken: firstToken, finishReason: outcome.finishReason)
+        do {
+            try await services.generations.save(record)
+        } catch {
+            services.logger.error("cannot record generation", metadata: ["mai.generation": .string(outcome.upstreamID ?? record.id), "error": "\(error)"])
+        }
+    }
+
+    private func generationRecord(id: String, _ plan: Plan, identity: Identity, outcome: Outcome, streamed: Bool,
+                                  started: ContinuousClock.Instant, firstToken: Duration?, finishReason: String) -> GenerationRecord {
         let estimatedPrompt = plan.request.messages.reduce(0) { $0 + Self.estimateTokens($1.content) }
-        let record = GenerationRecord(
-            id: UUID().uuidString.lowercased(), upstreamID: outcome.upstreamID, userID: identity.user.id,
+        return GenerationRecord(
+            id: id, upstreamID: outcome.upstreamID, userID: identity.user.id,
             externalUser: plan.request.user, chatID: plan.chatID, messageID: plan.assistantMessageID,
             connectionID: plan.connection.id, provider: plan.connection.kind.rawValue, model: plan.entry.upstreamID,
             promptTokens: outcome.usage?.promptTokens ?? estimatedPrompt,
             completionTokens: outcome.usage?.completionTokens ?? Self.estimateTokens(outcome.text),
             tokensEstimated: outcome.usage == nil, reportedCostNanos: outcome.usage?.reportedCost?.nanos,
-            status: Self.initialStatus(plan: plan, outcome: outcome).rawValue, finishReason: outcome.finishReason, streamed: streamed,
+            status: Self.initialStatus(plan: plan, outcome: outcome).rawValue, finishReason: finishReason, streamed: streamed,
             firstTokenMs: firstToken.map(Self.milliseconds),
             durationMs: Self.milliseconds(ContinuousClock.now - started), createdAt: services.clock.seconds,
             keyHash: plan.connection.kind == .openrouter ? plan.connection.apiKey.map { TokenService.sha256Hex($0.value) } : nil,
             estimatedCostNanos: Self.estimatedCost(plan.entry, prompt: outcome.usage?.promptTokens ?? estimatedPrompt,
                                                    completion: outcome.usage?.completionTokens ?? Self.estimateTokens(outcome.text))?.nanos
         )
-        do {
-            try await services.generations.insert(record)
-        } catch {
-            services.logger.error("cannot record generation", metadata: ["mai.generation": .string(outcome.upstreamID ?? record.id), "error": "\(error)"])
-        }
     }
 
     /// `<instance>_user_<first 8 hex of sha256(user id)>`: stable per employee, meaningless outside.

@@ -111,25 +111,25 @@ final class ConfirmationService: Service, Sendable {
                     .fetchAll(db)
             }
             if due.isEmpty { break }
-            let outcomes = await withTaskGroup(of: Outcome.self) { group -> [Outcome] in
-                var outcomes: [Outcome] = []
+            // Each answer is written as soon as it arrives: a run killed midway keeps what it confirmed.
+            var batch = result
+            batch = try await withThrowingTaskGroup(of: Outcome.self) { group -> RunResult in
+                var counts = batch
                 var iterator = due.makeIterator()
                 for _ in 0..<concurrency {
                     guard let row = iterator.next() else { break }
                     group.addTask { await self.confirm(row, keys: keys, now: now) }
                 }
-                while let outcome = await group.next() {
-                    outcomes.append(outcome)
-                    if case .rateLimited = outcome { continue }
-                    if pausedUntil.withLock({ $0 }) > clock.seconds { continue }
+                while let outcome = try await group.next() {
+                    if case .rateLimited = outcome { counts.rateLimited = true }
+                    try await apply(outcome, pseudonyms: pseudonyms, now: now, result: &counts)
+                    if counts.rateLimited || pausedUntil.withLock({ $0 }) > clock.seconds { continue }
                     if let row = iterator.next() { group.addTask { await self.confirm(row, keys: keys, now: now) } }
                 }
-                return outcomes
+                return counts
             }
-            for outcome in outcomes {
-                try await apply(outcome, pseudonyms: pseudonyms, now: now, result: &result)
-            }
-            if outcomes.contains(where: { if case .rateLimited = $0 { true } else { false } }) { result.rateLimited = true; break }
+            result = batch
+            if result.rateLimited { break }
         }
         result.remaining = try await remaining()
         result.finishedAt = clock.seconds
@@ -156,6 +156,8 @@ final class ConfirmationService: Service, Sendable {
             var total_cost: Decimal?
             var native_tokens_prompt: Int?
             var native_tokens_completion: Int?
+            var tokens_prompt: Int?
+            var tokens_completion: Int?
             var provider_name: String?
             var external_user: String?
         }
@@ -204,11 +206,16 @@ final class ConfirmationService: Service, Sendable {
                     sql: """
                         UPDATE generations SET status = 'confirmed', confirmed_cost_nanos = ?, native_prompt_tokens = ?,
                                native_completion_tokens = ?, provider_name = ?, confirmed_at = ?, last_error = NULL,
-                               attempts = attempts + 1
+                               attempts = attempts + 1,
+                               -- A row booked at the start of an answer the agent never finished (it died):
+                               -- OpenRouter's counts replace the estimates.
+                               prompt_tokens = CASE WHEN finish_reason = 'streaming' THEN COALESCE(?, prompt_tokens) ELSE prompt_tokens END,
+                               completion_tokens = CASE WHEN finish_reason = 'streaming' THEN COALESCE(?, completion_tokens) ELSE completion_tokens END,
+                               finish_reason = CASE WHEN finish_reason = 'streaming' THEN 'interrupted' ELSE finish_reason END
                         WHERE id = ? AND status = 'provisional'
                         """,
                     arguments: [cost.nanos, stats.data.native_tokens_prompt, stats.data.native_tokens_completion,
-                                stats.data.provider_name, now, row.id, ]
+                                stats.data.provider_name, now, stats.data.tokens_prompt, stats.data.tokens_completion, row.id]
                 )
                 guard db.changesCount == 1 else { return false }
                 if let external, !external.isEmpty, pseudonyms[external] == nil {

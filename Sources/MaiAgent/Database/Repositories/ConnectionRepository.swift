@@ -28,6 +28,8 @@ struct SQLiteConnectionRepository: ConnectionRepository {
 /// Recorded completions.
 protocol GenerationRepository: Sendable {
     func insert(_ record: GenerationRecord) async throws
+    /// Inserts, or replaces the row with the same id (the roll-up triggers apply the difference).
+    func save(_ record: GenerationRecord) async throws
     /// Newest first, for one user or everyone.
     func recent(userID: String?, limit: Int) async throws -> [GenerationRecord]
 }
@@ -38,6 +40,26 @@ struct SQLiteGenerationRepository: GenerationRepository {
 
     func insert(_ record: GenerationRecord) async throws {
         try await pool.write { db in try record.insert(db) }
+    }
+
+    func save(_ record: GenerationRecord) async throws {
+        try await pool.write { db in
+            // Confirmation may have run meanwhile (a long answer): never undo a final state.
+            if let existing = try GenerationRecord.fetchOne(db, key: record.id), existing.status != GenerationStatus.provisional.rawValue || existing.confirmedCostNanos != nil {
+                var kept = record
+                kept.status = existing.status
+                kept.confirmedCostNanos = existing.confirmedCostNanos
+                kept.confirmedAt = existing.confirmedAt
+                kept.attempts = existing.attempts
+                kept.nextAttemptAt = existing.nextAttemptAt
+                kept.nativePromptTokens = existing.nativePromptTokens
+                kept.nativeCompletionTokens = existing.nativeCompletionTokens
+                kept.providerName = existing.providerName
+                try kept.update(db)
+            } else {
+                try record.save(db)
+            }
+        }
     }
 
     func recent(userID: String?, limit: Int) async throws -> [GenerationRecord] {

@@ -1,0 +1,45 @@
+/// The commands maictl runs on hosts. Each is a pure function of its inputs; tests compare argv.
+extension RemoteCommand {
+    /// Containers, one JSON object per line (`docker ps --format '{{json .}}'`).
+    public static func dockerPs(all: Bool = false) -> RemoteCommand {
+        RemoteCommand(["docker", "ps"] + (all ? ["--all"] : []) + ["--no-trunc", "--format", "{{json .}}"])
+    }
+
+    /// Filesystem usage of the filesystem holding `path`, in 1 KiB blocks, POSIX output format.
+    public static func diskUsage(path: String) -> RemoteCommand {
+        RemoteCommand(["df", "-P", "-k", "--", path])
+    }
+
+    /// Prints a file.
+    public static func cat(path: String) -> RemoteCommand {
+        RemoteCommand(["cat", "--", path])
+    }
+
+    /// Writes stdin to `path` with `mode` (octal, e.g. `0600`): written to a temporary file in the
+    /// same directory, chmod-ed, then renamed, so readers never see a half-written file or a
+    /// moment with looser permissions. Path and mode are positional parameters, not shell text.
+    public static func writeFile(path: String, mode: Int) -> RemoteCommand {
+        let script = #"umask 077 && t="$1.maictl.$$" && cat > "$t" && chmod "$2" "$t" && mv -f "$t" "$1" || { rm -f "$t"; exit 1; }"#
+        return RemoteCommand(["sh", "-c", script, "maictl-write", path, String(mode, radix: 8)])
+    }
+
+    /// Creates a directory (and parents) with `mode`.
+    public static func makeDirectory(path: String, mode: Int) -> RemoteCommand {
+        RemoteCommand(["mkdir", "-p", "-m", String(mode, radix: 8), "--", path])
+    }
+
+    /// The last `lines` log lines of a container.
+    public static func dockerLogs(container: String, lines: Int) -> RemoteCommand {
+        RemoteCommand(["docker", "logs", "--tail", String(lines), container])
+    }
+
+    /// Waits `seconds` (used by timeout tests and as a harmless probe).
+    public static func sleep(seconds: Int) -> RemoteCommand {
+        RemoteCommand(["sleep", String(seconds)])
+    }
+
+    /// The host's name.
+    public static func hostname() -> RemoteCommand {
+        RemoteCommand(["hostname"])
+    }
+}

@@ -1,0 +1,28 @@
+/// Timeouts and policy for SSH sessions.
+public struct SSHOptions: Sendable {
+    /// TCP connect + handshake + authentication deadline.
+    public var connectTimeout: Duration
+    /// Default deadline for one command (`exec`), unless the call gives its own.
+    public var commandTimeout: Duration
+    /// How often an idle or waiting session sends an SSH_MSG_IGNORE so NATs and firewalls keep
+    /// the connection; nil turns keepalives off.
+    public var keepaliveInterval: Duration?
+    /// What to do with a host key that is not pinned.
+    public var hostKeyPolicy: HostKeyPolicy
+
+    public init(connectTimeout: Duration = .seconds(10), commandTimeout: Duration = .seconds(300),
+                keepaliveInterval: Duration? = .seconds(15), hostKeyPolicy: HostKeyPolicy = .strict) {
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.keepaliveInterval = keepaliveInterval
+        self.hostKeyPolicy = hostKeyPolicy
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double (for messages and libssh's millisecond arguments).
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}
