@@ -10,7 +10,7 @@ public struct FleetUsageReport: Sendable, Equatable {
         case client, model, user, day
 
         /// The grouping to ask each instance for.
-        var instanceGrouping: String {
+        public var instanceGrouping: String {
             switch self {
             case .client, .day: "day"
             case .model: "model"

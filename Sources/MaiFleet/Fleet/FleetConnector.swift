@@ -1,0 +1,75 @@
+import Foundation
+import MaiCore
+
+/// Opens what a command needs to reach an instance: an SSH session (pinned host key, the operator's
+/// credentials) and, through it, the agent's admin API with that instance's fleet token.
+public struct FleetConnector: Sendable {
+    public var state: StateDirectory
+    public var credentials: SSHCredentials
+    public var knownHosts: KnownHostsFile
+    public var options: SSHOptions
+    public var adminPort: Int
+
+    public init(state: StateDirectory, credentials: SSHCredentials, knownHosts: KnownHostsFile,
+                options: SSHOptions = SSHOptions(), adminPort: Int = 8081) {
+        self.state = state
+        self.credentials = credentials
+        self.knownHosts = knownHosts
+        self.options = options
+        self.adminPort = adminPort
+    }
+
+    /// From the environment: `MAICTL_SSH_KEY` (a private key file) or else ssh-agent, the state
+    /// directory (`MAICTL_STATE_DIR`, …) and its known_hosts.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                       options: SSHOptions = SSHOptions()) throws -> FleetConnector {
+        let state = try StateDirectory(environment: environment)
+        try state.prepare()
+        let credentials: SSHCredentials
+        if let key = environment["MAICTL_SSH_KEY"], !key.isEmpty {
+            credentials = .keyFile(path: key, environment: environment)
+        } else if let agent = SSHCredentials.agentFromEnvironment(environment) {
+            credentials = agent
+        } else {
+            throw FleetConnectorError.noCredentials
+        }
+        return FleetConnector(state: state, credentials: credentials,
+                              knownHosts: try KnownHostsFile(stateDirectory: state.url.path), options: options)
+    }
+
+    /// The server id host keys are pinned under: the instance's slug until Hetzner servers carry ids.
+    public static func serverID(for instance: Instance) -> String { instance.slug }
+
+    public func target(for instance: Instance) throws -> SSHTarget {
+        guard let host = instance.host else { throw FleetConnectorError.noHost(instance.slug) }
+        return SSHTarget(serverID: Self.serverID(for: instance), host: host)
+    }
+
+    /// Runs `body` with an admin API client for `instance` over a fresh SSH session, closed after.
+    public func withAdminAPI<Value: Sendable>(_ instance: Instance, _ body: @Sendable (AdminAPIClient, SSHSession) async throws -> Value) async throws -> Value {
+        let token = try state.fleetToken(for: instance.slug)
+        let session = try await SSHSession.connect(to: try target(for: instance), credentials: credentials, knownHosts: knownHosts, options: options)
+        do {
+            let client = AdminAPIClient(tunnels: session, adminPort: adminPort, token: token, hostLabel: instance.slug)
+            let value = try await body(client, session)
+            await session.close()
+            return value
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+}
+
+/// Why an instance could not be reached before any network call.
+public enum FleetConnectorError: Error, Sendable, CustomStringConvertible, Equatable {
+    case noCredentials
+    case noHost(String)
+
+    public var description: String {
+        switch self {
+        case .noCredentials: "no SSH credentials: set MAICTL_SSH_KEY to the operator's private key file, or start ssh-agent (SSH_AUTH_SOCK)"
+        case .noHost(let slug): "\(slug) has no server address yet: provision it first, or set host = … in its client file"
+        }
+    }
+}
