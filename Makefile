@@ -39,12 +39,16 @@ test-deps:
 
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip Integration
 
-# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+# Integration tier: maictl and the SSH transport against a real test fleet (network namespaces,
+# sshd, real agents; needs root — CI runs as root), then the agent's binary over real HTTP and a
+# real browser. pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+
 test-integration:
-	$(SWIFT) build --product mai-agent
-	$(SWIFT) build --product mai-sim
+	$(SWIFT) build --build-tests
+	MAI_INTEGRATION=1 MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
+	  $(SWIFT) test --skip-build --filter Integration
 	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 

@@ -5,14 +5,15 @@ import Testing
 
 /// The SSH transport and the admin API client against real sshd hosts running real agents.
 @Suite("Integration: SSH and admin API on the test fleet", .tags(.integration), .serialized,
-       .enabled(if: IntegrationTestFleet.enabled, "needs root and MAI_INTEGRATION=1 or TESTFLEET_HOSTS_JSON"), .testFleet)
+       .enabled(if: IntegrationTestFleet.enabled, "set MAI_INTEGRATION=1 (as root) or TESTFLEET_HOSTS_JSON"), .testFleet)
 struct IntegrationSSHTests {
     let fleet: IntegrationTestFleet
     let state: String
 
     init() throws {
         fleet = try #require(IntegrationTestFleet.current, "no test fleet")
-        state = FileManager.default.temporaryDirectory.appendingPathComponent("maictl-state-\(UUID().uuidString)").path
+        // Inside the fleet's directory, so `testfleet down` removes it.
+        state = fleet.dir + "/state-\(UUID().uuidString)"
     }
 
     var credentials: SSHCredentials { .keyFile(path: fleet.clientKey, passphrase: nil) }
@@ -72,6 +73,15 @@ struct IntegrationSSHTests {
             #expect(seconds == 0.5)
         }
         #expect(try await ssh.exec(RemoteCommand(["echo", "still here"])).stdoutText == "still here\n")
+        // The timed-out command itself is stopped (SIGTERM over the channel), not left running.
+        await #expect(throws: SSHError.self) { _ = try await ssh.exec(RemoteCommand(["sleep", "37.25"]), timeout: .seconds(1)) }
+        var left: Int32 = 0
+        for _ in 0..<20 {
+            left = try await ssh.exec(RemoteCommand(["pgrep", "-f", "^sleep 37.25$"])).exitStatus
+            if left == 1 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(left == 1, "the remote sleep is still running")
         await ssh.close()
     }
 
@@ -188,12 +198,11 @@ struct IntegrationSSHTests {
         let knownHosts = try KnownHostsFile(stateDirectory: state)
         try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey)
         let socket = state + "/agent.sock"
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        agent.arguments = ["-D", "-a", socket]
-        agent.standardOutput = FileHandle.nullDevice
-        try agent.run()
-        defer { agent.terminate(); agent.waitUntilExit() }
+        let agent = try IntegrationTestFleet.spawn(["/usr/bin/ssh-agent", "-D", "-a", socket], environment: ProcessInfo.processInfo.environment)
+        defer {
+            kill(agent, SIGTERM)
+            _ = IntegrationTestFleet.waitForExit(agent)
+        }
         for _ in 0..<50 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
         try run("/usr/bin/ssh-add", "-q", fleet.clientKey, environment: ["SSH_AUTH_SOCK": socket])
         let ssh = try await SSHSession.connect(to: host.target, credentials: .agent(socket: socket), knownHosts: knownHosts, options: options)
@@ -201,13 +210,46 @@ struct IntegrationSSHTests {
         await ssh.close()
     }
 
+    @Test func keepalivesKeepAnIdleSessionTalking() async throws {
+        let host = try fleet.host(2)
+        var quiet = options
+        quiet.keepaliveInterval = nil
+        var chatty = options
+        chatty.keepaliveInterval = .milliseconds(200)
+        var grown: [Bool] = []
+        for settings in [quiet, chatty] {
+            let knownHosts = try KnownHostsFile(stateDirectory: state)
+            try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey)
+            let ssh = try await SSHSession.connect(to: host.target, credentials: credentials, knownHosts: knownHosts, options: settings)
+            _ = try await ssh.exec(.hostname())
+            try await Task.sleep(for: .milliseconds(300))
+            let before = try sshdBytesReceived(host)
+            try await Task.sleep(for: .milliseconds(1500))
+            grown.append(try sshdBytesReceived(host) > before)
+            #expect(try await ssh.exec(.hostname()).stdoutText == "h2\n")
+            await ssh.close()
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(grown == [false, true], "bytes reached sshd while idle: without keepalive \(grown[0]), with \(grown[1])")
+    }
+
+    /// What sshd on `host` has received on its established SSH connections (from `ss -ti`).
+    private func sshdBytesReceived(_ host: IntegrationTestFleet.Host) throws -> Int {
+        let output = state + "/ss.txt"
+        let status = try IntegrationTestFleet.spawnAndWait(
+            ["/usr/bin/nsenter", "--net=/var/run/netns/\(host.netns)", "ss", "-tinH", "state", "established", "( sport = :22 )"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], outputFile: output)
+        try #require(status == 0)
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+            .filter { $0.hasPrefix("bytes_received:") }
+            .compactMap { Int($0.dropFirst("bytes_received:".count)) }
+            .reduce(0, +)
+    }
+
     private func run(_ executable: String, _ arguments: String..., environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(executable) \(arguments) failed")
+        let status = try IntegrationTestFleet.spawnAndWait([executable] + arguments,
+                                                           environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        try #require(status == 0, "\(executable) \(arguments) exited \(status)")
     }
 }

@@ -20,6 +20,7 @@ struct IntegrationTestFleet: Sendable, Decodable {
         let tokenFile: String
         let adminPort: Int
         let publicPort: Int
+        let netns: String
 
         var target: SSHTarget { SSHTarget(serverID: serverId, host: ip, port: sshPort, user: user) }
         var pinnedKey: HostKey { HostKey(openSSHLine: hostKey)! }
@@ -37,11 +38,16 @@ struct IntegrationTestFleet: Sendable, Decodable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Whether integration tests run: as root, with a fleet given by the Makefile
-    /// (`TESTFLEET_HOSTS_JSON`) or with `MAI_INTEGRATION=1` (the suite brings one up itself).
+    /// Whether integration tests run: when a fleet is given (`TESTFLEET_HOSTS_JSON`) or asked for
+    /// (`MAI_INTEGRATION=1`, the suite brings one up itself). Asked for without root, they fail
+    /// loudly rather than skip.
     static var enabled: Bool {
         let environment = ProcessInfo.processInfo.environment
-        return getuid() == 0 && (environment["TESTFLEET_HOSTS_JSON"] != nil || environment["MAI_INTEGRATION"] == "1")
+        return environment["TESTFLEET_HOSTS_JSON"] != nil || environment["MAI_INTEGRATION"] == "1"
+    }
+
+    struct NeedsRoot: Error, CustomStringConvertible {
+        var description: String { "the integration tests need root (network namespaces, sshd): run them with sudo, or unset MAI_INTEGRATION" }
     }
 
     static func load(_ path: String) throws -> IntegrationTestFleet {
@@ -66,25 +72,60 @@ struct IntegrationTestFleet: Sendable, Decodable {
         try Self.runScript(arguments, directory: dir)
     }
 
+    /// Runs the script with posix_spawn + waitpid: Foundation's `Process.waitUntilExit` was seen
+    /// never returning here once the script had left daemons running (the child stayed a zombie).
     @discardableResult
     static func runScript(_ arguments: [String], directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/testfleet")
-        process.arguments = arguments
+        let script = repositoryRoot.appendingPathComponent("scripts/testfleet").path
+        let log = directory + ".script.log"
         var environment = ProcessInfo.processInfo.environment
         environment["TESTFLEET_DIR"] = directory
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ScriptFailed(arguments: arguments, status: process.terminationStatus, output: text)
-        }
+        let status = try spawnAndWait([script] + arguments, environment: environment, outputFile: log)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        unlink(log)
+        guard status == 0 else { throw ScriptFailed(arguments: arguments, status: status, output: text) }
         return text
+    }
+
+    /// Runs `argv` with stdout and stderr written to `outputFile`, stdin from /dev/null; returns its exit status.
+    static func spawnAndWait(_ argv: [String], environment: [String: String], outputFile: String = "/dev/null") throws -> Int32 {
+        waitForExit(try spawn(argv, environment: environment, outputFile: outputFile))
+    }
+
+    /// Starts `argv` (an absolute path first) and returns its pid.
+    static func spawn(_ argv: [String], environment: [String: String], outputFile: String = "/dev/null") throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (cArguments + cEnvironment).forEach { free($0) } }
+        // A clean signal mask and default handlers: dispatch's worker threads block signals, and a
+        // child inheriting that mask would ignore the SIGTERM that `down` sends its daemons.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
+        guard spawned == 0 else { throw ScriptFailed(arguments: argv, status: -1, output: String(cString: strerror(spawned))) }
+        return pid
+    }
+
+    /// Waits for `pid` and returns its exit status (128 + signal when killed).
+    static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS by hand (the macros are not imported).
+        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
     struct ScriptFailed: Error, CustomStringConvertible {
@@ -104,11 +145,38 @@ struct IntegrationTestFleet: Sendable, Decodable {
                 try await IntegrationTestFleet.$current.withValue(try IntegrationTestFleet.load(path)) { try await function() }
                 return
             }
+            guard getuid() == 0 else { throw NeedsRoot() }
+            // One fleet per machine (fixed link and namespace names): suites take turns.
+            await FleetTurn.shared.acquire()
+            defer { Task { await FleetTurn.shared.release() } }
             let directory = "/tmp/maitestfleet-swift-\(getpid())"
             defer { _ = try? IntegrationTestFleet.runScript(["down"], directory: directory) }
             try IntegrationTestFleet.runScript(["up", "2", "--sim-port", "19091"], directory: directory)
             let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
             try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
+        }
+    }
+}
+
+/// A first-come, first-served turn at the test fleet.
+actor FleetTurn {
+    static let shared = FleetTurn()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
         }
     }
 }

@@ -12,6 +12,7 @@ struct RemoteCommandTests {
         #expect(RemoteCommand.makeDirectory(path: "/srv/mai", mode: 0o700).argv == ["mkdir", "-p", "-m", "700", "--", "/srv/mai"])
         #expect(RemoteCommand.dockerLogs(container: "mai-agent", lines: 200).argv == ["docker", "logs", "--tail", "200", "mai-agent"])
         #expect(RemoteCommand.sleep(seconds: 30) == RemoteCommand("sleep", "30"))
+        #expect(RemoteCommand.sleep(seconds: 30).limited(toSeconds: 3).argv == ["timeout", "--kill-after=5s", "3s", "sleep", "30"])
         let write = RemoteCommand.writeFile(path: "/etc/mai/env", mode: 0o600)
         #expect(Array(write.argv.prefix(2)) == ["sh", "-c"])
         #expect(Array(write.argv.suffix(3)) == ["maictl-write", "/etc/mai/env", "600"])

@@ -38,6 +38,14 @@ extension RemoteCommand {
         RemoteCommand(["sleep", String(seconds)])
     }
 
+    /// This command under coreutils `timeout`: the host itself sends SIGTERM after `seconds`, and
+    /// SIGKILL `killAfter` seconds later. `SSHSession.exec` wraps every command this way, because
+    /// OpenSSH refuses SSH "signal" requests for root sessions and closing a channel does not stop
+    /// a command that has no terminal — without it a timed-out command would keep running.
+    public func limited(toSeconds seconds: Int, killAfter: Int = 5) -> RemoteCommand {
+        RemoteCommand(["timeout", "--kill-after=\(killAfter)s", "\(seconds)s"] + argv)
+    }
+
     /// The host's name.
     public static func hostname() -> RemoteCommand {
         RemoteCommand(["hostname"])

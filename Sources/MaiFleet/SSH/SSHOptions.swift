@@ -9,13 +9,18 @@ public struct SSHOptions: Sendable {
     public var keepaliveInterval: Duration?
     /// What to do with a host key that is not pinned.
     public var hostKeyPolicy: HostKeyPolicy
+    /// Also enforce command timeouts on the host (`timeout` from coreutils), so a command that
+    /// outlives its deadline is stopped there too; turn off only for hosts without coreutils.
+    public var enforceTimeoutOnHost: Bool
 
     public init(connectTimeout: Duration = .seconds(10), commandTimeout: Duration = .seconds(300),
-                keepaliveInterval: Duration? = .seconds(15), hostKeyPolicy: HostKeyPolicy = .strict) {
+                keepaliveInterval: Duration? = .seconds(15), hostKeyPolicy: HostKeyPolicy = .strict,
+                enforceTimeoutOnHost: Bool = true) {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.keepaliveInterval = keepaliveInterval
         self.hostKeyPolicy = hostKeyPolicy
+        self.enforceTimeoutOnHost = enforceTimeoutOnHost
     }
 }
 

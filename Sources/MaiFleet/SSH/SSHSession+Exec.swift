@@ -4,11 +4,13 @@ import Foundation
 extension SSHSession {
     /// Runs `command` (its argv quoted for the remote shell), feeding `stdin` if given, and waits
     /// for its exit status, stdout and stderr. Past `timeout` (default `options.commandTimeout`)
-    /// the command is sent SIGTERM, its channel closed, and `SSHError.commandTimedOut` thrown.
+    /// the channel is closed and `SSHError.commandTimedOut` thrown; the host's own `timeout`
+    /// wrapper (`options.enforceTimeoutOnHost`) stops the command a second later.
     public func exec(_ command: RemoteCommand, stdin: Data? = nil, timeout: Duration? = nil) async throws -> ExecResult {
         let limit = timeout ?? options.commandTimeout
         let target = self.target
-        return try await run("exec") { session, cancelled in
+        let sent = options.enforceTimeoutOnHost ? command.limited(toSeconds: Int(limit.seconds.rounded(.up)) + 1) : command
+        return try await run { session, cancelled in
             let deadline = ContinuousClock.now + limit
             guard let channel = ssh_channel_new(session) else {
                 throw SSHError.channelFailed(target: target.description, operation: "opening a channel", reason: LibSSH.error(session))
@@ -18,7 +20,7 @@ extension SSHSession {
                 throw SSHError.channelFailed(target: target.description, operation: "opening a channel", reason: LibSSH.error(session))
             }
             defer { ssh_channel_close(channel) }
-            guard ssh_channel_request_exec(channel, command.commandLine) == SSH_OK else {
+            guard ssh_channel_request_exec(channel, sent.commandLine) == SSH_OK else {
                 throw SSHError.channelFailed(target: target.description, operation: "starting `\(command)`", reason: LibSSH.error(session))
             }
             if let stdin {
@@ -33,6 +35,7 @@ extension SSHSession {
                 if cancelled.isCancelled { throw SSHError.sessionClosed(target: target.description) }
                 let now = ContinuousClock.now
                 if now >= deadline {
+                    // Works for non-root users; OpenSSH refuses signals to root sessions.
                     _ = ssh_channel_request_send_signal(channel, "TERM")
                     throw SSHError.commandTimedOut(target: target.description, command: command.commandLine, seconds: limit.seconds)
                 }

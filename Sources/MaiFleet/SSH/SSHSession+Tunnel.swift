@@ -6,7 +6,7 @@ extension SSHSession {
     /// the host's loopback) — no local port is opened.
     public func openDirectTCPIP(host: String = "127.0.0.1", port: Int) async throws -> any ByteTunnel {
         let target = self.target
-        let channel = try await run("direct-tcpip") { session, _ in
+        let channel = try await run { session, _ in
             guard let channel = ssh_channel_new(session) else {
                 throw SSHError.channelFailed(target: target.description, operation: "opening a tunnel", reason: LibSSH.error(session))
             }
@@ -36,7 +36,7 @@ final class SSHChannelTunnel: ByteTunnel, @unchecked Sendable {
 
     func write(_ data: Data) async throws {
         let target = session.target
-        try await session.run("tunnel write") { ssh, _ in
+        try await session.run { ssh, _ in
             guard let channel = self.channel else { throw SSHError.sessionClosed(target: target.description) }
             try SSHSession.writeAll(data, to: channel, session: ssh, target: target)
         }
@@ -45,7 +45,7 @@ final class SSHChannelTunnel: ByteTunnel, @unchecked Sendable {
     func read(timeout: Duration) async throws -> Data? {
         let target = session.target
         let destination = self.destination
-        return try await session.run("tunnel read") { ssh, cancelled in
+        return try await session.run { ssh, cancelled in
             guard let channel = self.channel else { throw SSHError.sessionClosed(target: target.description) }
             let deadline = ContinuousClock.now + timeout
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -73,7 +73,7 @@ final class SSHChannelTunnel: ByteTunnel, @unchecked Sendable {
     }
 
     func close() async {
-        _ = try? await session.run("tunnel close") { _, _ in
+        _ = try? await session.run { _, _ in
             guard let channel = self.channel else { return }
             self.channel = nil
             ssh_channel_close(channel)

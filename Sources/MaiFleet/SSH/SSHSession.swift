@@ -68,7 +68,7 @@ public final class SSHSession: TunnelOpening, @unchecked Sendable {
 
     /// Runs `body` on the session's queue with the live session; `flag` is set if the calling
     /// task is cancelled, and long loops check it.
-    func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (OpaquePointer, CancellationFlag) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer, CancellationFlag) throws -> T) async throws -> T {
         let flag = CancellationFlag()
         let target = self.target
         return try await withTaskCancellationHandler {
