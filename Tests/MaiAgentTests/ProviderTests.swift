@@ -10,7 +10,7 @@ import Testing
 @Suite("Providers")
 struct ProviderTests {
     static func providers(_ harness: SimulatorHarness, readTimeout: Int = 2) -> [(String, any ChatProvider)] {
-        let http = UpstreamHTTP(client: UpstreamHTTP.shared(readTimeoutSeconds: readTimeout))
+        let http = UpstreamHTTP(readTimeoutSeconds: readTimeout)
         return [
             ("openrouter", OpenAICompatibleProvider(http: http, baseURL: harness.openRouterBase, apiKey: "sk-or-v1-provider-test", isOpenRouter: true)),
             ("anthropic", AnthropicProvider(http: http, baseURL: harness.root, apiKey: "sk-ant-test")),

@@ -58,7 +58,7 @@ public struct AgentServices: Sendable {
                                            sealer: KeySealer(secret: secret), clock: clock)
         self.catalog = ModelCatalog(ttl: Int64(config.providers.modelsCacheSeconds), clock: clock, logger: logger)
         self.providerFactory = ProviderFactory(
-            http: UpstreamHTTP(client: UpstreamHTTP.shared(readTimeoutSeconds: config.providers.readTimeoutSeconds)),
+            http: UpstreamHTTP(readTimeoutSeconds: config.providers.readTimeoutSeconds),
             referer: config.publicURL?.absoluteString, title: config.name
         )
         self.generations = SQLiteGenerationRepository(pool: database.pool)

@@ -7,7 +7,10 @@ import Synchronization
 /// The agent's HTTP client for model providers: one connection pool, timeouts on every call,
 /// and error answers turned into `ProviderError` with the upstream's own reason.
 struct UpstreamHTTP: Sendable {
-    let client: HTTPClient
+    /// The read timeout whose process-wide client this uses; the client is made on first use, so
+    /// an agent that never calls a provider never pays for one.
+    let readTimeoutSeconds: Int
+    var client: HTTPClient { Self.shared(readTimeoutSeconds: readTimeoutSeconds) }
     /// Deadline for the response head (connect, send, the provider's time to first byte).
     var headTimeout: TimeAmount = .seconds(60)
 
