@@ -7,6 +7,7 @@ extension FleetDefaults {
         ("agent", ["image", "version", "port", "markup_rate", "usage_sync_interval"]),
         ("deploy", ["parallel", "batch", "max_failures"]),
         ("operator", ["email"]),
+        ("health", HealthThresholds.keys),
     ]
 
     /// Reads `fleet.toml`; the defaults are usable only when `problems` is empty.
@@ -21,6 +22,8 @@ extension FleetDefaults {
         defaults.agent.read(&agent)
         var deploy = FieldReader(file: file, table: document.table("deploy") ?? empty("deploy"))
         defaults.deploy.read(&deploy)
+        var health = FieldReader(file: file, table: document.table("health") ?? empty("health"))
+        defaults.health.read(&health)
         var operatorTable = FieldReader(file: file, table: document.table("operator") ?? empty("operator"))
         if let email = operatorTable.string("email", required: true, example: "\"ops@example.com\"") {
             if let normalised = FieldRules.email(email.value) {
@@ -33,7 +36,7 @@ extension FleetDefaults {
         // A key in the wrong table is a common slip; say where it belongs.
         var home: [String: String] = [:]
         for (table, keys) in schema { for key in keys where home[key] == nil { home[key] = table } }
-        for var reader in [hetzner, agent, deploy, operatorTable] {
+        for var reader in [hetzner, agent, deploy, operatorTable, health] {
             var elsewhere = home.filter { $0.value != reader.table.name }
             for key in reader.known { elsewhere[key] = nil }
             reader.rejectUnknownKeys(elsewhere: elsewhere)
@@ -46,14 +49,14 @@ extension FleetDefaults {
                 message = "belongs under [\(table)] — move it below that header"
             } else {
                 let all = schema.flatMap(\.keys)
-                message = "unknown key" + (KeySuggestion.closest(to: entry.key, among: all).map { " — did you mean \($0)?" } ?? " — fleet.toml has only the tables [hetzner], [agent], [deploy] and [operator]")
+                message = "unknown key" + (KeySuggestion.closest(to: entry.key, among: all).map { " — did you mean \($0)?" } ?? " — fleet.toml has only the tables [hetzner], [agent], [deploy], [operator] and [health]")
             }
             problems.append(FleetProblem(file: file, line: entry.line, field: entry.key, message))
         }
         let tableNames = schema.map(\.table)
         for table in document.tables where !tableNames.contains(table.name) {
             let hint = KeySuggestion.closest(to: table.name, among: tableNames).map { "did you mean [\($0)]?" }
-                ?? "expected [hetzner], [agent], [deploy] or [operator]"
+                ?? "expected [hetzner], [agent], [deploy], [operator] or [health]"
             problems.append(FleetProblem(file: file, line: table.line, field: "[\(table.name)]", "unknown table — \(hint)"))
         }
         return (defaults, problems.sortedByLine())

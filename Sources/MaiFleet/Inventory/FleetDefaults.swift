@@ -58,6 +58,8 @@ public struct FleetDefaults: Sendable, Hashable, Codable {
     public var agent = Agent()
     /// `[deploy]`.
     public var deploy = Deploy()
+    /// `[health]`: thresholds of `maictl health`.
+    public var health = HealthThresholds()
     /// `[operator] email`: receives certificate-authority notices and reports (normalised).
     public var operatorEmail: String = ""
 

@@ -50,6 +50,24 @@ public enum StarterFleet {
         # Your address: certificate-authority notices and fleet reports go here. Required.
         email = "ops@example.com"
 
+        [health]
+        # Thresholds of `maictl health` (Nagios exit codes for cron). All optional; these are the defaults.
+        # Free space of / (percent) below which an instance is WARNING, and CRITICAL.
+        disk_free_warning_percent = 20
+        disk_free_critical_percent = 10
+        # MemAvailable of MemTotal (percent) below which an instance is WARNING, and CRITICAL.
+        memory_available_warning_percent = 15
+        memory_available_critical_percent = 5
+        # Age of the last usage confirmation run that is WARNING, and CRITICAL ("30s", "15m", "1h").
+        confirmation_age_warning = "30m"
+        confirmation_age_critical = "2h"
+        # Days of TLS certificate validity left that are WARNING, and CRITICAL.
+        tls_days_warning = 14
+        tls_days_critical = 7
+        # Age of the last backup that is WARNING, and CRITICAL (used once backups exist).
+        backup_age_warning = "26h"
+        backup_age_critical = "50h"
+
         """
     }
 

@@ -1,0 +1,203 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MaiCore
+
+/// Looks at one instance for `maictl health`: the public `/health` from here, everything else
+/// through one SSH session (commands on the host, the admin API through a tunnel). Never throws:
+/// whatever cannot be seen becomes `.failed` with the reason.
+public struct HealthProbe: Sendable {
+    public var connector: FleetConnector
+    /// Deadline of the public `/health` request.
+    public var publicTimeout: TimeInterval
+    /// Deadline of each command and admin API request.
+    public var stepTimeout: Duration
+    /// The process (and container) name of the agent.
+    public var agentName: String
+
+    public init(connector: FleetConnector, publicTimeout: TimeInterval = 5, stepTimeout: Duration = .seconds(8), agentName: String = "mai-agent") {
+        self.connector = connector
+        self.publicTimeout = publicTimeout
+        self.stepTimeout = stepTimeout
+        self.agentName = agentName
+    }
+
+    /// `http://<host>:<agent port>/health` for a test host (`host` set), else `https://<domain>/health`.
+    public static func publicHealthURL(for instance: Instance) -> String {
+        if let host = instance.host {
+            let literal = host.contains(":") ? "[\(host)]" : host
+            return "http://\(literal):\(instance.agentPort)/health"
+        }
+        return "https://\(instance.domain)/health"
+    }
+
+    /// Whether the TLS certificate is checked: a domain and a real server (no `host` override).
+    public static func tlsApplies(to instance: Instance) -> Bool {
+        instance.host == nil && !instance.domain.isEmpty
+    }
+
+    public func observe(_ instance: Instance) async -> HealthObservation {
+        let url = Self.publicHealthURL(for: instance)
+        async let publicHealth = Self.fetchStatus(url, timeout: publicTimeout)
+        let session: SSHSession
+        do {
+            session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
+                                                   knownHosts: connector.knownHosts, options: connector.options)
+        } catch {
+            return .unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url)
+        }
+        let agent = await agentProcess(session)
+        let (adminHealth, confirmation) = await admin(instance, session)
+        let disk: Observed<DiskUsage> = await run(session, .diskUsage(path: "/"), parse: HealthParsing.diskUsage, what: "df output")
+        let memory: Observed<MemoryInfo> = await run(session, .memoryInfo(), parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
+        let tls: Observed<Date> = Self.tlsApplies(to: instance)
+            ? await certificateEnd(session, domain: instance.domain)
+            : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
+        await session.close()
+        return HealthObservation(agent: agent, publicHealth: await publicHealth, publicHealthURL: url, adminHealth: adminHealth,
+                                 disk: disk, memory: memory, lastConfirmation: confirmation, tlsNotAfter: tls)
+    }
+
+    /// `pgrep -x mai-agent` (which also sees containers' processes), else a container of that
+    /// name under docker or podman.
+    func agentProcess(_ session: SSHSession) async -> Observed<AgentProcess> {
+        do {
+            let pgrep = try await session.exec(.processIDs(name: agentName), timeout: stepTimeout)
+            if pgrep.succeeded {
+                let pids = pgrep.stdoutText.split(whereSeparator: \.isNewline).joined(separator: ", ")
+                return .value(AgentProcess(running: true, detail: "process \(agentName) running (pid \(pids))"))
+            }
+            var looked = ["no \(agentName) process"]
+            for engine in ["docker", "podman"] {
+                let result = try await session.exec(.runningContainer(engine: engine, name: agentName), timeout: stepTimeout)
+                if result.exitStatus == 127 { continue }
+                if result.succeeded, result.stdoutText.split(whereSeparator: \.isNewline).contains(where: { $0 == agentName }) {
+                    return .value(AgentProcess(running: true, detail: "container \(agentName) running (\(engine))"))
+                }
+                looked.append(result.succeeded ? "no running \(agentName) container (\(engine))"
+                              : "\(engine) ps failed: \(Self.firstLine(result.stderrText))")
+            }
+            return .value(AgentProcess(running: false, detail: looked.joined(separator: "; ")))
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// `GET /admin/v1/health` (a 503 still carries the body) and `/admin/v1/status`.
+    func admin(_ instance: Instance, _ session: SSHSession) async -> (Observed<AdminHealth>, Observed<Date?>) {
+        let token: Secret
+        do {
+            token = try connector.state.fleetToken(for: instance.slug)
+        } catch {
+            return (.failed("no fleet token: \(error)"), .skipped("not checked: no fleet token"))
+        }
+        let client = AdminAPIClient(tunnels: session, adminPort: connector.adminPort, token: token, timeout: stepTimeout, hostLabel: instance.slug)
+        let health: AdminHealth
+        do {
+            let response = try await client.send(HTTPRequest(method: "GET", path: "/admin/v1/health"))
+            if response.status != 503 { try client.check(response) }
+            health = try AdminAPI.decoder.decode(AdminHealth.self, from: response.body)
+        } catch {
+            return (.failed("\(error)"), .skipped("not checked: the admin API did not answer"))
+        }
+        do {
+            return (.value(health), .value(try await client.status().lastConfirmation?.finishedAt))
+        } catch {
+            return (.value(health), .failed("GET /admin/v1/status: \(error)"))
+        }
+    }
+
+    func run<Value>(_ session: SSHSession, _ command: RemoteCommand, parse: (String) -> Value?, what: String) async -> Observed<Value> {
+        do {
+            let result = try await session.exec(command, timeout: stepTimeout)
+            guard result.succeeded else {
+                return .failed("`\(command)` exited \(result.exitStatus): \(Self.firstLine(result.stderrText))")
+            }
+            guard let value = parse(result.stdoutText) else { return .failed("could not read the \(what)") }
+            return .value(value)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// The certificate the host's web server serves for `domain`, read with openssl on the host.
+    func certificateEnd(_ session: SSHSession, domain: String) async -> Observed<Date> {
+        do {
+            let handshake = try await session.exec(.tlsServerCertificate(serverName: domain), timeout: stepTimeout)
+            if handshake.exitStatus == 127 { return .failed("openssl is not installed on the host") }
+            guard let pem = HealthParsing.firstCertificatePEM(handshake.stdoutText) else {
+                return .failed("no certificate from 127.0.0.1:443 for \(domain): \(Self.firstLine(handshake.stderrText))")
+            }
+            let end = try await session.exec(.certificateEndDate(), stdin: Data(pem.utf8), timeout: stepTimeout)
+            guard end.succeeded, let date = HealthParsing.certificateEndDate(end.stdoutText) else {
+                return .failed("could not read the certificate's end date: \(Self.firstLine(end.stderrText + end.stdoutText))")
+            }
+            return .value(date)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// The HTTP status of GET `url`, or why there is none.
+    static func fetchStatus(_ url: String, timeout: TimeInterval) async -> Observed<Int> {
+        guard let address = URL(string: url) else { return .failed("not a URL") }
+        var get = URLRequest(url: address, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        get.httpMethod = "GET"
+        let request = get
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let outcome = await withDeadline(seconds: timeout + 1) { () -> Observed<Int> in
+            do {
+                let (_, response) = try await session.data(for: request)
+                guard let http = response as? HTTPURLResponse else { return .failed("not an HTTP answer") }
+                return .value(http.statusCode)
+            } catch {
+                return .failed(error.localizedDescription)
+            }
+        }
+        return outcome ?? .failed("no answer within \(Int(timeout)) s")
+    }
+
+    static func firstLine(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return line.isEmpty ? "no message" : String(line.prefix(200))
+    }
+}
+
+/// Runs `operation` and returns its value, or `nil` once `seconds` have passed — without waiting
+/// for an operation that ignores cancellation (it is cancelled and left to finish on its own), so
+/// one stuck host cannot hold up a whole run.
+public func withDeadline<Value: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
+    let once = DeadlineOnce<Value>()
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
+        once.set(continuation)
+        let work = Task { once.finish(await operation()) }
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            once.finish(nil)
+            work.cancel()
+        }
+    }
+}
+
+/// Resumes a continuation once: with the value or with `nil` at the deadline.
+private final class DeadlineOnce<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Value?, Never>?
+    init() {}
+    func set(_ continuation: CheckedContinuation<Value?, Never>) {
+        lock.lock(); defer { lock.unlock() }
+        self.continuation = continuation
+    }
+    func finish(_ value: Value?) {
+        lock.lock()
+        let continuation = self.continuation
+        self.continuation = nil
+        lock.unlock()
+        continuation?.resume(returning: value)
+    }
+}

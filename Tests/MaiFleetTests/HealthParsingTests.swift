@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import MaiFleet
+
+@Suite("Health: parsing df, /proc/meminfo and openssl output; remote commands")
+struct HealthParsingTests {
+    @Test func dfOutput() throws {
+        let usage = try #require(HealthParsing.diskUsage("""
+            Filesystem     1024-blocks     Used Available Capacity Mounted on
+            /dev/vda         264212084 29580692  69484920      30% /
+
+            """))
+        #expect(usage.totalKiB == 264_212_084 && usage.availableKiB == 69_484_920 && usage.mountPoint == "/")
+        #expect(abs(usage.freePercent - 26.298) < 0.01)
+        // A long device name wraps onto its own line; mount points may hold spaces.
+        let wrapped = try #require(HealthParsing.diskUsage("""
+            Filesystem 1024-blocks Used Available Capacity Mounted on
+            /dev/mapper/very-long-volume-group-name-root
+                             1000      900       100      90% /srv/my data
+            """))
+        #expect(wrapped.availableKiB == 100 && wrapped.mountPoint == "/srv/my data")
+        #expect(HealthParsing.diskUsage("df: /nope: No such file or directory") == nil)
+        #expect(HealthParsing.diskUsage("Filesystem 1024-blocks Used Available Capacity Mounted on\n") == nil)
+    }
+
+    @Test func meminfo() throws {
+        let info = try #require(HealthParsing.memoryInfo("""
+            MemTotal:       24684084 kB
+            MemFree:         1000000 kB
+            MemAvailable:   23132784 kB
+            Buffers:          123456 kB
+            """))
+        #expect(info.totalKiB == 24_684_084 && info.availableKiB == 23_132_784)
+        #expect(abs(info.availablePercent - 93.714) < 0.01)
+        #expect(HealthParsing.memoryInfo("MemTotal: 100 kB\n") == nil)
+    }
+
+    @Test func opensslEndDate() throws {
+        let date = try #require(HealthParsing.certificateEndDate("notAfter=Jan  2 03:04:05 2027 GMT\n"))
+        #expect(date == Date(timeIntervalSince1970: 1_798_859_045))
+        #expect(HealthParsing.certificateEndDate("notAfter=Dec 31 23:59:59 2026 GMT") == Date(timeIntervalSince1970: 1_798_761_599))
+        #expect(HealthParsing.certificateEndDate("unable to load certificate") == nil)
+        let pem = HealthParsing.firstCertificatePEM("""
+            CONNECTED(00000003)
+            ---
+            Server certificate
+            -----BEGIN CERTIFICATE-----
+            MIIB
+            -----END CERTIFICATE-----
+            subject=CN = chat.acme.example
+            """)
+        #expect(pem == "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        #expect(HealthParsing.firstCertificatePEM("connect: Connection refused") == nil)
+    }
+
+    @Test func remoteCommandBuilders() {
+        #expect(RemoteCommand.runningContainer(engine: "docker", name: "mai-agent").argv
+                == ["docker", "ps", "--filter", "name=^mai-agent$", "--format", "{{.Names}}"])
+        #expect(RemoteCommand.runningContainer(engine: "podman", name: "mai-agent").argv.first == "podman")
+        #expect(RemoteCommand.processIDs(name: "mai-agent").argv == ["pgrep", "-x", "mai-agent"])
+        #expect(RemoteCommand.memoryInfo().argv == ["cat", "--", "/proc/meminfo"])
+        #expect(RemoteCommand.tlsServerCertificate(serverName: "chat.acme.example").argv
+                == ["openssl", "s_client", "-connect", "127.0.0.1:443", "-servername", "chat.acme.example"])
+        #expect(RemoteCommand.certificateEndDate().argv == ["openssl", "x509", "-noout", "-enddate"])
+        // A hostile name stays one quoted argument.
+        #expect(RemoteCommand.tlsServerCertificate(serverName: "a;rm -rf /").commandLine.contains("'a;rm -rf /'"))
+    }
+
+    @Test func publicHealthURLAndTLSApplicability() throws {
+        let fleet = try TemporaryFleet(clients: [
+            "acme": TemporaryFleet.client(),
+            "globex": TemporaryFleet.client(domain: "chat.globex.example") + "host = \"198.51.100.12\"\n",
+        ])
+        defer { fleet.remove() }
+        let instances = try fleet.loader.load().instances
+        let acme = try #require(instances.first { $0.slug == "acme" })
+        let globex = try #require(instances.first { $0.slug == "globex" })
+        #expect(HealthProbe.publicHealthURL(for: acme) == "https://chat.acme.example/health")
+        #expect(HealthProbe.publicHealthURL(for: globex) == "http://198.51.100.12:8080/health")
+        #expect(HealthProbe.tlsApplies(to: acme) && !HealthProbe.tlsApplies(to: globex))
+    }
+
+    @Test func deadlineReturnsNilForAStuckOperation() async {
+        let start = ContinuousClock.now
+        let value = await withDeadline(seconds: 0.2) { () -> Int in
+            try? await Task.sleep(for: .seconds(30))
+            return 1
+        }
+        #expect(value == nil)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(await withDeadline(seconds: 5) { 42 } == 42)
+    }
+}

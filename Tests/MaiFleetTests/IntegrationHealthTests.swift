@@ -1,0 +1,221 @@
+import Foundation
+import MaiCore
+import Testing
+@testable import MaiFleet
+
+/// `maictl health` — the real binary — against the test fleet: all OK exits 0 (and `--quiet` prints
+/// nothing); a host whose sshd is down is CRITICAL and named while the other stays OK, quickly;
+/// `--notify` POSTs the JSON summary to a listener.
+@Suite("Integration: maictl health on the test fleet", .tags(.integration), .serialized,
+       .enabled(if: IntegrationTestFleet.enabled, "set MAI_INTEGRATION=1 (as root) or TESTFLEET_HOSTS_JSON"), .testFleet)
+struct IntegrationHealthTests {
+    let fleet: IntegrationTestFleet
+    let work: String
+
+    init() throws {
+        fleet = try #require(IntegrationTestFleet.current, "no test fleet")
+        work = fleet.dir + "/health-\(UUID().uuidString.prefix(8))"
+        try setUpFleetFiles()
+    }
+
+    /// Fleet files naming the test hosts (the same setup as IntegrationMaictlTests), with tokens
+    /// and pinned host keys. The test hosts share this machine's disk and memory, so the headroom
+    /// thresholds are set low: the test is about reachability, not about the build machine.
+    func setUpFleetFiles() throws {
+        try FileManager.default.createDirectory(atPath: work + "/fleet/clients", withIntermediateDirectories: true)
+        try """
+            [hetzner]
+            ssh_keys = ["operator"]
+            [agent]
+            version = "0.1.0"
+            [operator]
+            email = "ops@example.com"
+            [health]
+            disk_free_warning_percent = 2
+            disk_free_critical_percent = 1
+            memory_available_warning_percent = 2
+            memory_available_critical_percent = 1
+            """.write(toFile: work + "/fleet/fleet.toml", atomically: true, encoding: .utf8)
+        let state = StateDirectory(url: URL(fileURLWithPath: work + "/state"))
+        try state.prepare()
+        let knownHosts = try KnownHostsFile(stateDirectory: state.url.path)
+        for host in fleet.hosts {
+            try """
+                name = "Test \(host.name)"
+                domain = "\(host.name).test.example"
+                admin_email = "admin@\(host.name).test.example"
+                host = "\(host.ip)"
+                """.write(toFile: work + "/fleet/clients/\(host.serverId).toml", atomically: true, encoding: .utf8)
+            try state.writeSecret(Secret(try fleet.token(host)), name: StateDirectory.fleetTokenName, instance: host.serverId)
+            try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey)
+        }
+    }
+
+    var maictl: String {
+        let agent = ProcessInfo.processInfo.environment["MAI_AGENT_BIN"] ?? ""
+        return ProcessInfo.processInfo.environment["MAICTL_BIN"] ?? (agent as NSString).deletingLastPathComponent + "/maictl"
+    }
+
+    /// Runs maictl; returns (exit status, stdout, stderr).
+    func run(_ arguments: String...) throws -> (Int32, String, String) {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAICTL_STATE_DIR"] = work + "/state"
+        environment["MAICTL_SSH_KEY"] = fleet.clientKey
+        environment["SSH_AUTH_SOCK"] = nil
+        let out = work + "/out-\(UUID().uuidString.prefix(6))"
+        let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", maictl] + arguments
+        let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+    }
+
+    func decode(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    @Test func allHostsOKExitZeroAndQuietPrintsNothing() throws {
+        let (status, out, err) = try run("health", "--fleet", work + "/fleet")
+        #expect(status == 0, "\(out)\(err)")
+        #expect(out.contains("OK: \(fleet.hosts.count) OK"), "\(out)")
+        for host in fleet.hosts { #expect(out.contains(host.serverId)) }
+
+        let quiet = try run("health", "--fleet", work + "/fleet", "--quiet")
+        #expect(quiet.0 == 0 && quiet.1.isEmpty, "\(quiet.1)\(quiet.2)")
+
+        let (jsonStatus, jsonOut, jsonErr) = try run("health", "--fleet", work + "/fleet", "--json")
+        #expect(jsonStatus == 0, "\(jsonErr)")
+        let report = try decode(jsonOut)
+        #expect(report["state"] as? String == "OK")
+        let instances = try #require(report["instances"] as? [[String: Any]])
+        #expect(instances.count == fleet.hosts.count)
+        for instance in instances {
+            let checks = try #require(instance["checks"] as? [[String: Any]])
+            let names = Set(checks.compactMap { $0["name"] as? String })
+            #expect(names.isSuperset(of: ["ssh", "agent", "public_health", "admin_api", "database", "disk", "memory", "confirmation_age"]), "\(names)")
+            #expect(checks.allSatisfy { $0["state"] as? String == "OK" }, "\(checks)")
+            // Not counted yet: only shown with --verbose.
+            #expect(!names.contains("backup_age"))
+        }
+        let verbose = try run("health", "--fleet", work + "/fleet", "--verbose")
+        #expect(verbose.0 == 0 && verbose.1.contains("backup_age") && verbose.1.contains("UNKNOWN (not counted)"), "\(verbose.1)")
+    }
+
+    @Test func aHostWithSSHDownIsCriticalAndNamedAndNotified() throws {
+        let down = try fleet.host(2)
+        let up = try #require(fleet.hosts.first { $0.index != 2 })
+        let listener = try NotifyListener()
+        defer { listener.close() }
+        try fleet.script("sshd", "2", "stop")
+        defer { try? fleet.script("sshd", "2", "start") }
+
+        let start = ContinuousClock.now
+        let (status, out, err) = try run("health", "--fleet", work + "/fleet")
+        #expect(ContinuousClock.now - start < .seconds(15))
+        #expect(status == 2, "\(out)\(err)")
+        let downLine = out.split(separator: "\n").first { $0.hasPrefix(down.serverId) }.map(String.init) ?? ""
+        #expect(downLine.contains("CRITICAL") && downLine.contains("ssh:"), "\(out)")
+        let upLine = out.split(separator: "\n").first { $0.hasPrefix(up.serverId) }.map(String.init) ?? ""
+        #expect(upLine.contains(" OK "), "\(out)")
+        #expect(out.contains("CRITICAL: 1 CRITICAL (\(down.serverId)), 1 OK"), "\(out)")
+
+        let (quietStatus, quietOut, quietErr) = try run("health", "--fleet", work + "/fleet", "--quiet", "--json",
+                                                        "--notify", "http://127.0.0.1:\(listener.port)/hook")
+        #expect(quietStatus == 2, "\(quietErr)")
+        #expect(!quietOut.isEmpty, "--quiet still prints when not OK")
+        let posted = try #require(listener.waitForBody(seconds: 5), "no POST arrived; stderr: \(quietErr)")
+        #expect(posted.request.hasPrefix("POST /hook HTTP/1.1"), "\(posted.request)")
+        let summary = try decode(posted.body)
+        #expect(summary["state"] as? String == "CRITICAL")
+        let instances = try #require(summary["instances"] as? [[String: Any]])
+        #expect(instances.first { $0["instance"] as? String == down.serverId }?["state"] as? String == "CRITICAL")
+        #expect(instances.first { $0["instance"] as? String == up.serverId }?["state"] as? String == "OK")
+
+        // A notify URL that does not answer is reported on stderr and does not change the exit code.
+        listener.close()
+        let unreachable = try run("health", "--fleet", work + "/fleet", "--quiet", "--notify", "http://127.0.0.1:\(listener.port)/hook")
+        #expect(unreachable.0 == 2 && unreachable.2.contains("--notify"), "\(unreachable.2)")
+    }
+}
+
+/// A one-shot HTTP listener on 127.0.0.1 (plain BSD sockets): accepts connections, keeps the first
+/// request's body and answers 204.
+final class NotifyListener: @unchecked Sendable {
+    struct Received { var request: String; var body: String }
+    let port: Int
+    private let socketFD: Int32
+    private let lock = NSLock()
+    private var received: Received?
+    private var closed = false
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        socketFD = fd
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(socketFD, nil, nil)
+            if client < 0 { return }
+            var data = Data()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(client, &buffer, buffer.count)
+                if count <= 0 { break }
+                data.append(contentsOf: buffer[0..<count])
+                let text = String(decoding: data, as: UTF8.self)
+                if let split = text.range(of: "\r\n\r\n") {
+                    let head = String(text[..<split.lowerBound])
+                    let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                    let body = String(text[split.upperBound...])
+                    if body.utf8.count >= length {
+                        lock.lock()
+                        if received == nil { received = Received(request: head, body: body) }
+                        lock.unlock()
+                        break
+                    }
+                }
+            }
+            let answer = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+            _ = answer.withCString { write(client, $0, strlen($0)) }
+            closeDescriptor(client)
+        }
+    }
+
+    func waitForBody(seconds: Double) -> Received? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            lock.lock()
+            let value = received
+            lock.unlock()
+            if let value { return value }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        shutdown(socketFD, Int32(SHUT_RDWR))
+        closeDescriptor(socketFD)
+    }
+}
+
+/// `close(2)`, named apart from `NotifyListener.close()`.
+private func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
+}
