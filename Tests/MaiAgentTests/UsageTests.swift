@@ -307,7 +307,7 @@ struct UsageBookTests {
             for (day, dayRows) in Dictionary(grouping: rows, by: { UsageBook.day(Date(timeIntervalSince1970: TimeInterval($0.createdAt))) }) {
                 let raw = Money(nanos: dayRows.reduce(0) { $0 + $1.effectiveCostNanos })
                 let stored = try await agent.services.database.pool.read { db in try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [day]) }
-                price += (MarkupRate(stored ?? "") ?? .standard).price(raw)
+                price += (MarkupRate(decimal: stored ?? "") ?? .standard).price(raw)
             }
             #expect(row.price == price)
         }
@@ -344,8 +344,8 @@ struct UsageBookTests {
 
     @Test("markup rates are exact fractions")
     func markup() {
-        #expect(MarkupRate("1.3")?.price(Money(nanos: 1_000)).nanos == 1_300)
-        #expect(MarkupRate("1.333333")?.price(Money(nanos: 3)).nanos == 4)
-        #expect(MarkupRate("0") == nil && MarkupRate("1,3") == nil && MarkupRate("1.1234567") == nil)
+        #expect(MarkupRate(decimal: "1.3")?.price(Money(nanos: 1_000)).nanos == 1_300)
+        #expect(MarkupRate(decimal: "1.333333")?.price(Money(nanos: 3)).nanos == 4)
+        #expect(MarkupRate(decimal: "0") == nil && MarkupRate(decimal: "1,3") == nil && MarkupRate(decimal: "1.1234567") == nil)
     }
 }

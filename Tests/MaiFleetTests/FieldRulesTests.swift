@@ -1,3 +1,4 @@
+import MaiCore
 import Testing
 @testable import MaiFleet
 

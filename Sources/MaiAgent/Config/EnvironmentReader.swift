@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 
 /// Typed reads of environment variables; every failure names the variable and what it expects.
 struct EnvironmentReader: Sendable {
@@ -72,11 +73,7 @@ struct EnvironmentReader: Sendable {
 
     func decimal(_ name: String, default value: String) throws(ConfigError) -> String {
         guard let raw = string(name) else { return value }
-        let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = (1...2).contains(parts.count)
-            && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
-            && (parts.count == 1 || parts[1].count <= 6)
-        guard valid, raw.contains(where: { $0 != "0" && $0 != "." }) else {
+        guard MarkupRate(decimal: raw) != nil else {
             throw ConfigError(name, "must be a positive decimal number with at most 6 decimals, such as 1.3; got '\(raw)'")
         }
         return raw

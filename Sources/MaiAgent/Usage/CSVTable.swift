@@ -1,4 +1,5 @@
 import Hummingbird
+import MaiCore
 
 /// CSV exports (RFC 4180): quoted where needed, formula-looking cells defused for spreadsheets.
 enum CSVTable {
@@ -12,20 +13,12 @@ enum CSVTable {
     }
 
     static func response(filename: String, header: [String], rows: [[String]]) -> Response {
-        var text = header.map(cell).joined(separator: ",") + "\r\n"
-        for row in rows { text += row.map(cell).joined(separator: ",") + "\r\n" }
+        var text = CSV.line(header) + "\r\n"
+        for row in rows { text += CSV.line(row) + "\r\n" }
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
             body: .init(byteBuffer: ByteBuffer(string: text))
         )
-    }
-
-    static func cell(_ value: String) -> String {
-        var value = value
-        // A cell starting like a formula would run in a spreadsheet; numbers like -0.5 stay numbers.
-        if let first = value.first, "=+@\t\r".contains(first) || (first == "-" && Double(value) == nil) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -98,7 +98,7 @@ struct UsageBook: Sendable {
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try cursor.next() {
             let key: String = row[0]
-            let rate = MarkupRate(row[2]) ?? .standard
+            let rate = MarkupRate(decimal: row[2]) ?? .standard
             let raw = Money(nanos: row[6])
             var line = Line(key: key, requests: row[3], promptTokens: row[4], completionTokens: row[5], raw: raw, price: rate.price(raw),
                             provisional: row[7], confirmed: row[8], unverified: row[9], estimated: row[10])

@@ -1,3 +1,4 @@
+import MaiCore
 import Foundation
 
 extension FleetDefaults {

@@ -21,16 +21,11 @@ extension FleetUsageReport {
 
     /// RFC 4180 CSV; a `missing` row per instance that did not answer (amounts empty, not zero).
     public func csv() -> String {
-        func cell(_ value: String) -> String {
-            var value = value
-            if let first = value.first, "=+@".contains(first) { value = "'" + value }
-            return value.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-        }
         var lines = [([grouping.rawValue, "client"] + Self.headers + ["status"]).joined(separator: ",")]
-        for row in rows { lines.append(([row.label, row.client] + Self.cells(row.totals) + ["ok"]).map(cell).joined(separator: ",")) }
-        lines.append((["TOTAL", ""] + Self.cells(totals) + [missing.isEmpty ? "ok" : "partial"]).map(cell).joined(separator: ","))
+        for row in rows { lines.append(([row.label, row.client] + Self.cells(row.totals) + ["ok"]).map(CSV.cell).joined(separator: ",")) }
+        lines.append((["TOTAL", ""] + Self.cells(totals) + [missing.isEmpty ? "ok" : "partial"]).map(CSV.cell).joined(separator: ","))
         for gap in missing {
-            lines.append(([gap.client, gap.client] + Array(repeating: "", count: Self.headers.count) + ["missing: \(gap.reason)"]).map(cell).joined(separator: ","))
+            lines.append(([gap.client, gap.client] + Array(repeating: "", count: Self.headers.count) + ["missing: \(gap.reason)"]).map(CSV.cell).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -14,8 +14,18 @@ public struct MarkupRate: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Parses `"1.3"`: a decimal greater than 0 with at most six decimals.
     public init?(decimal text: String) {
-        guard let value = FieldRules.decimal(text, maxDecimals: 6, scale: 6), value > 0 else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              parts.count == 1 || parts[1].count <= 6, parts[0].count <= 12
+        else { return nil }
+        let fraction = parts.count == 2 ? String(parts[1]) : ""
+        guard let value = Int64(parts[0] + fraction + String(repeating: "0", count: 6 - fraction.count)), value > 0 else { return nil }
         self.millionths = value
+    }
+
+    /// `raw × rate`, rounded half-up to the nano-dollar: the client price.
+    public func price(_ raw: Money) -> Money {
+        raw.scaled(by: millionths, over: 1_000_000)
     }
 
     /// The shortest exact decimal text (`"1.3"`).

@@ -1,0 +1,16 @@
+/// RFC 4180 CSV cells, with formula-looking cells defused for spreadsheets.
+public enum CSV {
+    /// `value` as one cell: quoted when needed; a cell starting like a formula (`=`, `+`, `@`, a tab,
+    /// or `-` that is not a number) is prefixed with `'` so a spreadsheet never runs it.
+    public static func cell(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+@\t\r".contains(first) || (first == "-" && Double(value) == nil) { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// One line of cells.
+    public static func line(_ cells: [String]) -> String {
+        cells.map(cell).joined(separator: ",")
+    }
+}
