@@ -11,61 +11,27 @@ import Testing
 struct IntegrationHealthTests {
     let fleet: IntegrationTestFleet
     let work: String
+    let workspace: MaictlWorkspace
 
     init() throws {
         fleet = try #require(IntegrationTestFleet.current, "no test fleet")
-        work = fleet.dir + "/health-\(UUID().uuidString.prefix(8))"
-        try setUpFleetFiles()
+        workspace = try MaictlWorkspace(fleet: fleet, name: "health", fleetSettings: Self.thresholds)
+        work = workspace.work
     }
 
-    /// Fleet files naming the test hosts (the same setup as IntegrationMaictlTests), with tokens
-    /// and pinned host keys. The test hosts share this machine's disk and memory, so the headroom
-    /// thresholds are set low: the test is about reachability, not about the build machine.
-    func setUpFleetFiles() throws {
-        try FileManager.default.createDirectory(atPath: work + "/fleet/clients", withIntermediateDirectories: true)
-        try """
-            [hetzner]
-            ssh_keys = ["operator"]
-            [agent]
-            version = "0.1.0"
-            [operator]
-            email = "ops@example.com"
-            [health]
-            disk_free_warning_percent = 2
-            disk_free_critical_percent = 1
-            memory_available_warning_percent = 2
-            memory_available_critical_percent = 1
-            """.write(toFile: work + "/fleet/fleet.toml", atomically: true, encoding: .utf8)
-        let state = StateDirectory(url: URL(fileURLWithPath: work + "/state"))
-        try state.prepare()
-        let knownHosts = try KnownHostsFile(stateDirectory: state.url.path)
-        for host in fleet.hosts {
-            try """
-                name = "Test \(host.name)"
-                domain = "\(host.name).test.example"
-                admin_email = "admin@\(host.name).test.example"
-                host = "\(host.ip)"
-                """.write(toFile: work + "/fleet/clients/\(host.serverId).toml", atomically: true, encoding: .utf8)
-            try state.writeSecret(Secret(try fleet.token(host)), name: StateDirectory.fleetTokenName, instance: host.serverId)
-            try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey)
-        }
-    }
-
-    var maictl: String {
-        let agent = ProcessInfo.processInfo.environment["MAI_AGENT_BIN"] ?? ""
-        return ProcessInfo.processInfo.environment["MAICTL_BIN"] ?? (agent as NSString).deletingLastPathComponent + "/maictl"
-    }
+    /// The test hosts share this machine's disk and memory, so the headroom thresholds are set low:
+    /// the test is about reachability, not about the build machine.
+    static let thresholds = """
+        [health]
+        disk_free_warning_percent = 2
+        disk_free_critical_percent = 1
+        memory_available_warning_percent = 2
+        memory_available_critical_percent = 1
+        """
 
     /// Runs maictl; returns (exit status, stdout, stderr).
     func run(_ arguments: String...) throws -> (Int32, String, String) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAICTL_STATE_DIR"] = work + "/state"
-        environment["MAICTL_SSH_KEY"] = fleet.clientKey
-        environment["SSH_AUTH_SOCK"] = nil
-        let out = work + "/out-\(UUID().uuidString.prefix(6))"
-        let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", maictl] + arguments
-        let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
-        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+        try workspace.run(arguments)
     }
 
     func decode(_ text: String) throws -> [String: Any] {
