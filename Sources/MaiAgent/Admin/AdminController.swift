@@ -27,8 +27,7 @@ struct AdminController {
     }
 
     static func totals(_ line: UsageBook.Line) -> UsageTotals {
-        UsageTotals(requests: line.requests, promptTokens: line.promptTokens, completionTokens: line.completionTokens, rawCost: line.raw,
-                    price: line.price, provisional: line.provisional, confirmed: line.confirmed, unverified: line.unverified, estimated: line.estimated)
+        line.totals
     }
 
     @Sendable func status(_ request: Request, context: AgentRequestContext) async throws -> Response {

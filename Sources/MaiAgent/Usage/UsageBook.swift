@@ -17,29 +17,36 @@ struct UsageBook: Sendable {
         case day, user, model
     }
 
-    /// One row of a report, or its totals.
+    /// One row of a report, or its totals: MaiCore's `UsageTotals` under a key.
     struct Line: Sendable, Equatable {
         var key: String
-        var requests: Int = 0
-        var promptTokens: Int = 0
-        var completionTokens: Int = 0
-        var raw = Money.zero
-        var price = Money.zero
-        var provisional = 0
-        var confirmed = 0
-        var unverified = 0
-        var estimated = 0
+        var totals: UsageTotals
+
+        init(key: String, requests: Int = 0, promptTokens: Int = 0, completionTokens: Int = 0, raw: Money = .zero, price: Money = .zero,
+             provisional: Int = 0, confirmed: Int = 0, unverified: Int = 0, estimated: Int = 0) {
+            self.key = key
+            self.totals = UsageTotals(requests: requests, promptTokens: promptTokens, completionTokens: completionTokens, rawCost: raw,
+                                      price: price, provisional: provisional, confirmed: confirmed, unverified: unverified, estimated: estimated)
+        }
+
+        var requests: Int { totals.requests }
+        var promptTokens: Int { totals.promptTokens }
+        var completionTokens: Int { totals.completionTokens }
+        var raw: Money {
+            get { totals.rawCost }
+            set { totals.rawCost = newValue }
+        }
+        var price: Money {
+            get { totals.price }
+            set { totals.price = newValue }
+        }
+        var provisional: Int { totals.provisional }
+        var confirmed: Int { totals.confirmed }
+        var unverified: Int { totals.unverified }
+        var estimated: Int { totals.estimated }
 
         mutating func add(_ other: Line) {
-            requests += other.requests
-            promptTokens += other.promptTokens
-            completionTokens += other.completionTokens
-            raw += other.raw
-            price += other.price
-            provisional += other.provisional
-            confirmed += other.confirmed
-            unverified += other.unverified
-            estimated += other.estimated
+            totals.add(other.totals)
         }
 
         /// The same line with amounts rounded to the micro-dollar, as shown.

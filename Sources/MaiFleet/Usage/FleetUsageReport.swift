@@ -101,22 +101,3 @@ public struct FleetUsageReport: Sendable, Equatable {
         return String(format: "%d.%04d", scaled / 10_000, scaled % 10_000)
     }
 }
-
-extension UsageTotals {
-    /// Nothing used.
-    public static let zero = UsageTotals(requests: 0, promptTokens: 0, completionTokens: 0, rawCost: .zero, price: .zero,
-                                         provisional: 0, confirmed: 0, unverified: 0, estimated: 0)
-
-    /// Adds `other` to these totals.
-    public mutating func add(_ other: UsageTotals) {
-        requests += other.requests
-        promptTokens += other.promptTokens
-        completionTokens += other.completionTokens
-        rawCost += other.rawCost
-        price += other.price
-        provisional += other.provisional
-        confirmed += other.confirmed
-        unverified += other.unverified
-        estimated += other.estimated
-    }
-}
