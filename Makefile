@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -73,6 +73,18 @@ bench-usage:
 	$(SWIFT) build -c release --product mai-agent
 	$(SWIFT) build -c release --product mai-sim
 	$(PYTHON) scripts/bench-usage.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
+
+## make bench-fleet: release maictl, then health / usage report / status on a 20-host test fleet
+## against `ansible all -m ping` over the same hosts (root: the test fleet needs it)
+bench-fleet:
+	@scripts/install-deps.sh bench
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -r scripts/bench-requirements.txt
+	$(SWIFT) build --product mai-agent
+	$(SWIFT) build --product mai-sim
+	$(SWIFT) build -c release --product maictl
+	flock /run/maitestfleet.lock $(PYTHON) scripts/bench-fleet.py --maictl $$($(SWIFT) build -c release --show-bin-path)/maictl \
+	  --agent $$($(SWIFT) build --show-bin-path)/mai-agent --sim $$($(SWIFT) build --show-bin-path)/mai-sim --hosts $(or $(HOSTS),20)
 
 clean:
 	rm -rf .build $(VENV)

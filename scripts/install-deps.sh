@@ -9,7 +9,7 @@ build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
   test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils openssh-server openssh-client iproute2 util-linux) ;;
-  bench) wanted=("${build[@]}" wrk python3-venv) ;;
+  bench) wanted=("${build[@]}" wrk python3-venv openssh-server openssh-client iproute2 util-linux) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac
 

@@ -64,14 +64,19 @@ struct HealthCommand: AsyncParsableCommand {
         let probe = HealthProbe(connector: connector)
         let evaluator = HealthEvaluator(thresholds: thresholds)
         let limit = deadline
+        let progress = FleetProgress(total: instances.count, action: "health")
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance -> InstanceHealth in
             let address = instance.host ?? instance.domain
             guard let observation = await withDeadline(seconds: Double(limit), { await probe.observe(instance) }) else {
+                progress.finished(instance.slug, ok: false)
                 return InstanceHealth(instance: instance.slug, address: address,
                                       checks: [HealthCheck("deadline", .critical, "no complete result within \(limit) s — the host or its SSH is stuck")])
             }
-            return evaluator.evaluate(observation, instance: instance.slug, address: address, now: Date())
+            let health = evaluator.evaluate(observation, instance: instance.slug, address: address, now: Date())
+            progress.finished(instance.slug, ok: health.state == .ok)
+            return health
         }
+        progress.end()
         let healths = zip(instances, results).map { instance, result in
             (try? result.get()) ?? InstanceHealth(instance: instance.slug, address: instance.host ?? instance.domain,
                                                   checks: [HealthCheck("internal", .unknown, "no result")])

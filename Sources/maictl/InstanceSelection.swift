@@ -41,7 +41,7 @@ struct InstanceSelection: ParsableArguments {
 
     func connector() throws -> FleetConnector {
         do {
-            return try FleetConnector.fromEnvironment()
+            return try FleetConnector.fromEnvironment(passphrasePrompt: TerminalPrompt.passphrase)
         } catch {
             Stderr.write("maictl: \(error)")
             throw ExitCode(1)

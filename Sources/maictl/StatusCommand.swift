@@ -27,9 +27,13 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let instances = try selection.instances()
         let connector = try selection.connector()
+        let progress = FleetProgress(total: instances.count, action: "status")
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance in
-            try await connector.withAdminAPI(instance) { client, _ in try await client.status() }
+            try await progress.track(instance.slug) {
+                try await connector.withAdminAPI(instance) { client, _ in try await client.status() }
+            }
         }
+        progress.end()
         let rows = zip(instances, results).map { instance, result -> Row in
             switch result {
             case .success(let status): Row(client: instance.slug, address: instance.host ?? "", reachable: true, status: status)
@@ -39,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         switch format {
         case .json:
             let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
         case .table:
             var table = Table(columns: [

@@ -74,13 +74,17 @@ struct UsageReportCommand: AsyncParsableCommand {
         let instances = try selection.instances()
         let connector = try selection.connector()
         let groupings = Set(["day", grouping.instanceGrouping])
+        let progress = FleetProgress(total: instances.count, action: "usage report")
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance in
-            try await connector.withAdminAPI(instance) { client, _ in
-                var reports: [AdminUsageReport] = []
-                for group in groupings.sorted() { reports.append(try await client.usage(from: from, to: to, groupBy: group)) }
-                return reports
+            try await progress.track(instance.slug) {
+                try await connector.withAdminAPI(instance) { client, _ in
+                    var reports: [AdminUsageReport] = []
+                    for group in groupings.sorted() { reports.append(try await client.usage(from: from, to: to, groupBy: group)) }
+                    return reports
+                }
             }
         }
+        progress.end()
         let report = FleetUsageReport(from: from, to: to, grouping: grouping,
                                       answers: zip(instances, results).map { ($0.slug, $1) })
         switch format {

@@ -95,7 +95,7 @@ struct HealthEvaluatorTests {
         let observation = HealthObservation.unreachable("connection refused", publicHealth: .value(200), publicHealthURL: "http://h/health")
         let health = evaluator.evaluate(observation, instance: "globex", address: "h", now: now)
         #expect(health.state == .critical)
-        #expect(health.problems.first?.message == "ssh: connection refused")
+        #expect(health.problems.first?.message == "connection refused")
         #expect(health.checks.first { $0.name == "disk" }?.state == .unknown)
         let fleet = FleetHealth(instances: [health, evaluator.evaluate(healthy(), instance: "acme", address: "a", now: now)], checkedAt: now)
         #expect(fleet.state == .critical && fleet.exitCode == 2)

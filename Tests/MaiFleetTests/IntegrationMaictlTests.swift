@@ -84,9 +84,103 @@ struct IntegrationMaictlTests {
         let (status, out, err) = try run("status", "--fleet", work + "/fleet")
         #expect(status == 2, "\(out)\(err)")
         #expect(out.contains(down.serverId) && out.contains("NO:"))
-        #expect(err.contains("1 of 2 instances did not answer"))
+        #expect(err.contains("1 of \(fleet.hosts.count) instances did not answer"))
+        for host in fleet.hosts where host.index != 2 { #expect(out.contains(host.serverId) && out.contains(host.ip)) }
         let (reportStatus, reportOut, _) = try run("usage", "report", "--fleet", work + "/fleet", "-o", "csv")
         #expect(reportStatus == 2)
         #expect(reportOut.contains("\(down.serverId),\(down.serverId),,,,,,,,,missing:"))
+    }
+
+    /// Runs maictl on a pseudo-terminal (util-linux `script`), feeding `input` to the terminal.
+    func runOnTerminal(_ arguments: [String], input: String = "", environment extra: [String: String] = [:]) throws -> (Int32, String) {
+        let command = ([workspace.maictl] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let inputFile = work + "/tty-in-\(UUID().uuidString.prefix(6))"
+        try input.write(toFile: inputFile, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAICTL_STATE_DIR"] = work + "/state"
+        environment["MAICTL_SSH_KEY"] = fleet.clientKey
+        environment["SSH_AUTH_SOCK"] = nil
+        environment["TERM"] = "xterm"
+        for (key, value) in extra { environment[key] = value }
+        let out = work + "/tty-out-\(UUID().uuidString.prefix(6))"
+        // `script` copies its stdin to the terminal; a short sleep lets the prompt appear first.
+        let status = try IntegrationTestFleet.spawnAndWait(
+            ["/bin/sh", "-c", "(sleep 1; cat \"$0\"; sleep 2) | script -qec \"$1\" /dev/null", inputFile, command],
+            environment: environment, outputFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
+    @Test func progressLinesAppearOnATerminalOnlyAndResultsStayOnStdout() throws {
+        let plain = try run("status", "--fleet", work + "/fleet", "-o", "json")
+        #expect(plain.0 == 0)
+        #expect(!plain.2.contains("done —"), "no progress lines without a terminal: \(plain.2)")
+        let (status, screen) = try runOnTerminal(["status", "--fleet", work + "/fleet"])
+        #expect(status == 0, "\(screen)")
+        #expect(screen.contains("maictl status: \(fleet.hosts.count)/\(fleet.hosts.count) done"), "\(screen)")
+        for host in fleet.hosts { #expect(screen.contains(host.serverId)) }
+    }
+
+    @Test func anEncryptedKeyAsksForItsPassphraseOnTheTerminalAndNeverHangsWithoutOne() throws {
+        let key = work + "/operator_encrypted"
+        let keygen = try IntegrationTestFleet.spawnAndWait(
+            ["/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-f", key], environment: [:])
+        try #require(keygen == 0)
+        // The host accepts this key too (authorized_keys is the fleet's one file).
+        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8)
+        let authorized = fleet.clientKey + ".pub"
+        let original = try String(contentsOfFile: authorized, encoding: .utf8)
+        try (original + publicKey).write(toFile: authorized, atomically: true, encoding: .utf8)
+        defer { try? original.write(toFile: authorized, atomically: true, encoding: .utf8) }
+        let host = try fleet.host(1)
+
+        // No terminal, no MAICTL_SSH_PASSPHRASE: a clear error at once, not a hang.
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAICTL_STATE_DIR"] = work + "/state"
+        environment["MAICTL_SSH_KEY"] = key
+        environment["SSH_AUTH_SOCK"] = nil
+        let out = work + "/enc-out"
+        let cron = try IntegrationTestFleet.spawnAndWait(
+            ["/usr/bin/setsid", "-w", workspace.maictl, "status", "--fleet", work + "/fleet", "--only", host.serverId],
+            environment: environment, outputFile: out)
+        let said = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(cron == 1, "\(said)")
+        #expect(said.contains("is encrypted and no passphrase was given: set MAICTL_SSH_PASSPHRASE"), "\(said)")
+
+        // On a terminal: asked once, echo off, and the command works.
+        let (status, screen) = try runOnTerminal(["status", "--fleet", work + "/fleet", "--only", host.serverId],
+                                                 input: "open sesame\n", environment: ["MAICTL_SSH_KEY": key])
+        #expect(status == 0, "\(screen)")
+        #expect(screen.contains("Passphrase for \(key):"))
+        #expect(!screen.contains("open sesame"), "the passphrase must not be echoed")
+        #expect(screen.contains(host.ip))
+    }
+
+    @Test func hostsPinReplacesAChangedKeyOnlyWithTheVerifiedFingerprint() throws {
+        let before = try fleet.host(3)
+        try fleet.script("sshd", "3", "rekey")
+        let after = try fleet.host(3)
+        #expect(after.pinnedKey != before.pinnedKey)
+        let refused = try run("status", "--fleet", work + "/fleet", "--only", after.serverId)
+        #expect(refused.0 == 1)
+        #expect(refused.1.contains("HOST KEY CHANGED") && refused.1.contains("maictl hosts pin \(after.serverId) --fingerprint"), "\(refused)")
+
+        let wrong = try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", before.pinnedKey.fingerprint)
+        #expect(wrong.0 == 1)
+        #expect(wrong.2.contains("nothing was pinned") && wrong.2.contains(after.pinnedKey.fingerprint), "\(wrong.2)")
+
+        let pinned = try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", after.pinnedKey.fingerprint)
+        #expect(pinned.0 == 0, "\(pinned.2)")
+        #expect(pinned.2.contains("replacing") && pinned.2.contains(before.pinnedKey.fingerprint), "\(pinned.2)")
+        #expect(try run("status", "--fleet", work + "/fleet", "--only", after.serverId).0 == 0)
+
+        let listed = try run("hosts", "list", "--fleet", work + "/fleet", "-o", "json")
+        #expect(listed.1.contains(after.pinnedKey.fingerprint) && !listed.1.contains(before.pinnedKey.fingerprint))
+
+        #expect(try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet").0 == 0)
+        let unknown = try run("status", "--fleet", work + "/fleet", "--only", after.serverId)
+        #expect(unknown.0 == 1 && unknown.1.contains("no host key is pinned"), "\(unknown)")
+        #expect(try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet").0 == 1)
+        // Leave the fleet as the other tests expect it.
+        #expect(try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", after.pinnedKey.fingerprint).0 == 0)
     }
 }

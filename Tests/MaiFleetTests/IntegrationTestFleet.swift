@@ -135,7 +135,7 @@ struct IntegrationTestFleet: Sendable, Decodable {
         var description: String { "scripts/testfleet \(arguments.joined(separator: " ")) exited \(status):\n\(output)" }
     }
 
-    /// Brings a 2-host fleet up around the whole suite and always takes it down — unless the
+    /// Brings a 3-host fleet up around the whole suite and always takes it down — unless the
     /// Makefile already did (`TESTFLEET_HOSTS_JSON`), in which case that fleet is used as is.
     struct Scope: SuiteTrait, TestScoping {
         var isRecursive: Bool { false }
@@ -151,7 +151,7 @@ struct IntegrationTestFleet: Sendable, Decodable {
             defer { Task { await FleetTurn.shared.release() } }
             let directory = "/tmp/maitestfleet-swift-\(getpid())"
             defer { _ = try? IntegrationTestFleet.runScript(["down"], directory: directory) }
-            try IntegrationTestFleet.runScript(["up", "2", "--sim-port", "19091"], directory: directory)
+            try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19091"], directory: directory)
             let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
             try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
         }

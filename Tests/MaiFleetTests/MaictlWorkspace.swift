@@ -25,7 +25,8 @@ struct MaictlWorkspace: Sendable {
         let state = StateDirectory(url: URL(fileURLWithPath: work + "/state"))
         try state.prepare()
         let knownHosts = try KnownHostsFile(stateDirectory: state.url.path)
-        for host in fleet.hosts {
+        // Pins as the hosts are now (a test may have re-keyed one).
+        for host in try fleet.reloaded().hosts {
             try """
                 name = "Test \(host.name)"
                 domain = "\(host.name).test.example"

@@ -81,13 +81,26 @@ struct SSHKnownHostsTests {
             == .reject(.hostKeyChanged(serverID: "1001", expected: pinned, presented: other)))
     }
 
+    @Test func verifiedFingerprintPinsOnlyThatKeyAndReplacesAChangedPin() {
+        let pinned = SampleKeys.key(SampleKeys.ed25519)
+        let other = SampleKeys.key(SampleKeys.ecdsa)
+        let verified = HostKeyPolicy.pinIfFingerprint(other.fingerprint)
+        #expect(verified.verdict(serverID: "1001", presented: other, pinned: nil) == .pinAndAccept)
+        #expect(verified.verdict(serverID: "1001", presented: other, pinned: pinned) == .pinAndAccept)
+        #expect(verified.verdict(serverID: "1001", presented: other, pinned: other) == .accept)
+        #expect(verified.verdict(serverID: "1001", presented: pinned, pinned: nil)
+            == .reject(.fingerprintMismatch(serverID: "1001", verified: other.fingerprint, presented: pinned)))
+        let message = SSHError.fingerprintMismatch(serverID: "1001", verified: other.fingerprint, presented: pinned).description
+        #expect(message.contains("nothing was pinned") && message.contains(pinned.fingerprint))
+    }
+
     @Test func changedKeyMessageNamesBothFingerprintsAndHowToRepin() {
         let message = SSHError.hostKeyChanged(serverID: "4711", expected: SampleKeys.key(SampleKeys.ed25519),
                                               presented: SampleKeys.key(SampleKeys.rsa)).description
         #expect(message.contains("HOST KEY CHANGED for server 4711"))
         #expect(message.contains(SampleKeys.ed25519Fingerprint))
         #expect(message.contains(SampleKeys.rsaFingerprint))
-        #expect(message.contains("maictl hosts forget 4711"))
+        #expect(message.contains("maictl hosts pin 4711 --fingerprint"))
     }
 
     @Test func knownHostsFilePinsPersistWithOwnerOnlyModes() throws {

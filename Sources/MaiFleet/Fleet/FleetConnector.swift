@@ -20,14 +20,20 @@ public struct FleetConnector: Sendable {
     }
 
     /// From the environment: `MAICTL_SSH_KEY` (a private key file) or else ssh-agent, the state
-    /// directory (`MAICTL_STATE_DIR`, …) and its known_hosts.
+    /// directory (`MAICTL_STATE_DIR`, …) and its known_hosts. An encrypted key's passphrase comes
+    /// from `MAICTL_SSH_PASSPHRASE`, else from `passphrasePrompt` (the CLI asks on the terminal);
+    /// with neither, it is an error that says so — never a prompt hanging a cron job.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
-                                       options: SSHOptions = SSHOptions()) throws -> FleetConnector {
+                                       options: SSHOptions = SSHOptions(),
+                                       passphrasePrompt: (@Sendable (String) -> String?)? = nil) throws -> FleetConnector {
         let state = try StateDirectory(environment: environment)
         try state.prepare()
         let credentials: SSHCredentials
         if let key = environment["MAICTL_SSH_KEY"], !key.isEmpty {
-            credentials = .keyFile(path: key, environment: environment)
+            let needsPassphrase = PrivateKeyFile.isEncrypted(atPath: key)
+                && (environment[SSHCredentials.passphraseVariable] ?? "").isEmpty
+            credentials = .keyFile(path: key, environment: environment, prompt: needsPassphrase ? passphrasePrompt : nil)
+            if needsPassphrase, case .keyFile(_, nil) = credentials { throw FleetConnectorError.passphraseNeeded(key) }
         } else if let agent = SSHCredentials.agentFromEnvironment(environment) {
             credentials = agent
         } else {
@@ -65,10 +71,13 @@ public struct FleetConnector: Sendable {
 public enum FleetConnectorError: Error, Sendable, CustomStringConvertible, Equatable {
     case noCredentials
     case noHost(String)
+    case passphraseNeeded(String)
 
     public var description: String {
         switch self {
         case .noCredentials: "no SSH credentials: set MAICTL_SSH_KEY to the operator's private key file, or start ssh-agent (SSH_AUTH_SOCK)"
+        case .passphraseNeeded(let path):
+            "the private key \(path) is encrypted and no passphrase was given: set MAICTL_SSH_PASSPHRASE, run maictl on a terminal to be asked, or load the key into ssh-agent"
         case .noHost(let slug): "\(slug) has no server address yet: provision it first, or set host = … in its client file"
         }
     }

@@ -12,7 +12,7 @@ public struct HealthEvaluator: Sendable {
     public func evaluate(_ observation: HealthObservation, instance: String, address: String, now: Date) -> InstanceHealth {
         var checks: [HealthCheck] = []
         if let error = observation.sshError {
-            checks.append(HealthCheck("ssh", .critical, "ssh: \(error)"))
+            checks.append(HealthCheck("ssh", .critical, "\(error)"))
         } else {
             checks.append(HealthCheck("ssh", .ok, "connected"))
         }

@@ -8,6 +8,8 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
     case hostKeyUnknown(serverID: String, presented: HostKey)
     /// The server presented a key other than the pinned one.
     case hostKeyChanged(serverID: String, expected: HostKey, presented: HostKey)
+    /// `maictl hosts pin --fingerprint` named a fingerprint the server did not present.
+    case fingerprintMismatch(serverID: String, verified: String, presented: HostKey)
     /// The server refused our key or agent identities.
     case authenticationFailed(target: String, credentials: String, reason: String)
     /// The private key file could not be read or decrypted.
@@ -27,11 +29,15 @@ public enum SSHError: Error, Sendable, Equatable, CustomStringConvertible {
             "cannot connect to \(target): \(reason). Check that the server is running and reachable on its SSH port."
         case .hostKeyUnknown(let serverID, let presented):
             "no host key is pinned for server \(serverID) (it presented \(presented)); refusing to connect. "
-                + "Keys are pinned at provisioning; verify this fingerprint with the provider's console, then pin it."
+                + "Keys are pinned at provisioning; verify this fingerprint with the provider's console, then pin it: "
+                + "maictl hosts pin \(serverID) --fingerprint <the verified fingerprint>"
         case .hostKeyChanged(let serverID, let expected, let presented):
             "HOST KEY CHANGED for server \(serverID): expected \(expected), but it presented \(presented). "
                 + "This may be an attack (or the server was rebuilt). Refusing to connect. After verifying the new "
-                + "fingerprint with the provider's console, re-pin with: maictl hosts forget \(serverID)"
+                + "fingerprint with the provider's console, re-pin with: maictl hosts pin \(serverID) --fingerprint <the verified fingerprint>"
+        case .fingerprintMismatch(let serverID, let verified, let presented):
+            "server \(serverID) presented \(presented), not the fingerprint \(verified) you gave; nothing was pinned. "
+                + "Check the fingerprint in the provider's console (server console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)."
         case .authenticationFailed(let target, let credentials, let reason):
             "authentication to \(target) with \(credentials) failed: \(reason). Check that the public key is in the "
                 + "server's authorized_keys, or set MAICTL_SSH_PASSPHRASE for an encrypted key."

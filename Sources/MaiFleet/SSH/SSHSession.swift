@@ -144,7 +144,8 @@ public final class SSHSession: TunnelOpening, @unchecked Sendable {
             && LibSSH.set(session, SSH_OPTIONS_KNOWNHOSTS, "/dev/null")
             && LibSSH.set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null")
             // Ask for the pinned key's algorithm, so a host with several keys presents that one.
-            && (pinned.map { LibSSH.set(session, SSH_OPTIONS_HOSTKEYS, $0.hostKeyAlgorithms) } ?? true)
+            // (Not when re-pinning a verified fingerprint: the new key may be of another type.)
+            && (options.hostKeyPolicy.asksForPinnedAlgorithm ? pinned.map { LibSSH.set(session, SSH_OPTIONS_HOSTKEYS, $0.hostKeyAlgorithms) } ?? true : true)
         guard configured else {
             throw SSHError.connectFailed(target: target.description, reason: "invalid SSH options: \(LibSSH.error(session))")
         }
