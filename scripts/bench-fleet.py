@@ -83,6 +83,8 @@ def workspace(fleet, work):
         f.write("\n".join(pins) + "\n")
     with open(f"{work}/ssh_known_hosts", "w") as f:
         f.write("\n".join(known_hosts) + "\n")
+    with open(f"{work}/ansible.cfg", "w") as f:
+        f.write("[defaults]\n")  # only the environment below configures ansible
     with open(f"{work}/inventory.ini", "w") as f:
         f.write("[fleet]\n")
         for host in fleet["hosts"]:
@@ -159,7 +161,7 @@ def main():
         aenv = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
                     ANSIBLE_SSH_ARGS=f"{known} -o ControlMaster=auto -o ControlPersist=60s",
                     ANSIBLE_PRIVATE_KEY_FILE=fleet["client_key"], ANSIBLE_LOCAL_TEMP=f"{work}/ansible-tmp",
-                    ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CONFIG="/dev/null")
+                    ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CONFIG=f"{work}/ansible.cfg")
         ping = [ansible, "all", "-i", f"{work}/inventory.ini", "-m", "ping", "-f", str(args.parallel)]
         _, check = timed(ping, dict(aenv, ANSIBLE_SSH_CONTROL_PATH_DIR=f"{work}/cp-check"))
         if check.stdout.count("SUCCESS") != args.hosts:

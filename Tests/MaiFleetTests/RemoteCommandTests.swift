@@ -75,3 +75,38 @@ struct RemoteCommandTests {
         return data
     }
 }
+
+@Suite("RemoteBatch: several probes in one exec")
+struct RemoteBatchTests {
+    @Test func scriptKeepsEveryArgumentQuotedAndReportsEachExitStatus() {
+        let batch = RemoteBatch([.processIDs(name: "mai-agent"), .diskUsage(path: "/a b;rm -rf /")], marker: "@@mai-test")
+        #expect(batch.command.argv == ["sh", "-c",
+            "pgrep -x mai-agent </dev/null 2>&1; printf '\\n@@mai-test 0 %d\\n' $?; df -P -k -- '/a b;rm -rf /' </dev/null 2>&1; printf '\\n@@mai-test 1 %d\\n' $?",
+            "sh"])
+    }
+
+    @Test func parseSplitsOutputsAndNamesMissingSteps() {
+        let batch = RemoteBatch([.processIDs(name: "mai-agent"), .memoryInfo(), .hostname()], marker: "@@mai-test")
+        let outputs = batch.parse("12\n34\n\n@@mai-test 0 0\nMemTotal: 1 kB\n\n@@mai-test 1 0\n")
+        #expect(outputs == [.init(exitStatus: 0, text: "12\n34\n"), .init(exitStatus: 0, text: "MemTotal: 1 kB\n"), nil])
+        #expect(batch.parse("\n@@mai-test 0 1\n")[0] == .init(exitStatus: 1, text: ""))
+        // A line that only looks like a marker from another batch is output, not a boundary.
+        #expect(batch.parse("@@mai-other 0 0\n\n@@mai-test 0 0\n")[0]?.text == "@@mai-other 0 0\n")
+    }
+
+    @Test func runsForRealInAShell() throws {
+        let batch = RemoteBatch([RemoteCommand(["echo", "it's; fine"]), RemoteCommand(["sh", "-c", "echo oops >&2; exit 3"]), .hostname()])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", batch.command.commandLine]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let outputs = batch.parse(String(decoding: data, as: UTF8.self))
+        #expect(outputs[0] == .init(exitStatus: 0, text: "it's; fine\n"))
+        #expect(outputs[1] == .init(exitStatus: 3, text: "oops\n"))
+        #expect(outputs[2]?.succeeded == true && outputs[2]?.text.isEmpty == false)
+    }
+}

@@ -47,10 +47,22 @@ public struct HealthProbe: Sendable {
         } catch {
             return .unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url)
         }
-        let agent = await agentProcess(session)
+        // The read-only probes go in one exec: each exec costs the host a session and a shell.
+        let batch = RemoteBatch([.processIDs(name: agentName), .diskUsage(path: "/"), .memoryInfo()])
+        let outputs: [RemoteBatch.Output?]
+        let batchError: String?
+        do {
+            let result = try await session.exec(batch.command, timeout: stepTimeout)
+            outputs = batch.parse(result.stdoutText)
+            batchError = outputs.contains(nil) ? "the probe stopped early (exit \(result.exitStatus)): \(Self.firstLine(result.stderrText))" : nil
+        } catch {
+            outputs = Array(repeating: nil, count: batch.steps.count)
+            batchError = "\(error)"
+        }
+        let agent = await agentProcess(session, pgrep: outputs[0], batchError: batchError)
         let (adminHealth, confirmation) = await admin(instance, session)
-        let disk: Observed<DiskUsage> = await run(session, .diskUsage(path: "/"), parse: HealthParsing.diskUsage, what: "df output")
-        let memory: Observed<MemoryInfo> = await run(session, .memoryInfo(), parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
+        let disk: Observed<DiskUsage> = Self.read(outputs[1], batch.steps[1], batchError, parse: HealthParsing.diskUsage, what: "df output")
+        let memory: Observed<MemoryInfo> = Self.read(outputs[2], batch.steps[2], batchError, parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
         let tls: Observed<Date> = Self.tlsApplies(to: instance)
             ? await certificateEnd(session, domain: instance.domain)
             : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
@@ -61,14 +73,13 @@ public struct HealthProbe: Sendable {
 
     /// `pgrep -x mai-agent` (which also sees containers' processes), else a container of that
     /// name under docker or podman.
-    func agentProcess(_ session: SSHSession) async -> Observed<AgentProcess> {
+    func agentProcess(_ session: SSHSession, pgrep: RemoteBatch.Output?, batchError: String?) async -> Observed<AgentProcess> {
         do {
-            let pgrep = try await session.exec(.processIDs(name: agentName), timeout: stepTimeout)
-            if pgrep.succeeded {
-                let pids = pgrep.stdoutText.split(whereSeparator: \.isNewline).joined(separator: ", ")
+            if let pgrep, pgrep.succeeded {
+                let pids = pgrep.text.split(whereSeparator: \.isNewline).joined(separator: ", ")
                 return .value(AgentProcess(running: true, detail: "process \(agentName) running (pid \(pids))"))
             }
-            var looked = ["no \(agentName) process"]
+            var looked = [pgrep == nil ? "pgrep did not run: \(batchError ?? "no output")" : "no \(agentName) process"]
             for engine in ["docker", "podman"] {
                 let result = try await session.exec(.runningContainer(engine: engine, name: agentName), timeout: stepTimeout)
                 if result.exitStatus == 127 { continue }
@@ -108,17 +119,13 @@ public struct HealthProbe: Sendable {
         }
     }
 
-    func run<Value>(_ session: SSHSession, _ command: RemoteCommand, parse: (String) -> Value?, what: String) async -> Observed<Value> {
-        do {
-            let result = try await session.exec(command, timeout: stepTimeout)
-            guard result.succeeded else {
-                return .failed("`\(command)` exited \(result.exitStatus): \(Self.firstLine(result.stderrText))")
-            }
-            guard let value = parse(result.stdoutText) else { return .failed("could not read the \(what)") }
-            return .value(value)
-        } catch {
-            return .failed("\(error)")
-        }
+    /// A batch step's output as a value, or why there is none.
+    static func read<Value>(_ output: RemoteBatch.Output?, _ command: RemoteCommand, _ batchError: String?,
+                            parse: (String) -> Value?, what: String) -> Observed<Value> {
+        guard let output else { return .failed(batchError ?? "`\(command)` did not run") }
+        guard output.succeeded else { return .failed("`\(command)` exited \(output.exitStatus): \(firstLine(output.text))") }
+        guard let value = parse(output.text) else { return .failed("could not read the \(what)") }
+        return .value(value)
     }
 
     /// The certificate the host's web server serves for `domain`, read with openssl on the host.
