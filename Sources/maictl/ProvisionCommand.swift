@@ -26,7 +26,7 @@ struct ProvisionCommand: AsyncParsableCommand {
     @OptionGroup var setup: ProvisioningOptions
     @Argument(help: ArgumentHelp("Clients (slugs) to provision.", valueName: "client")) var clients: [String] = []
     @Flag(help: "Provision every enabled client.") var all = false
-    @Option(help: "Servers created at once.") var parallel: Int = 4
+    @Option(help: "Clients worked on at once (create calls are sent one after the other).") var parallel: Int = 4
 
     func validate() throws {
         guard all != !clients.isEmpty else { throw ValidationError("Name the clients to provision, or pass --all (not both).") }
@@ -57,8 +57,20 @@ struct ProvisionCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let items = context.selected.map { instance in plan.items.first { $0.resource == "server" && $0.client == instance.slug }! }
+        // Create calls one after the other (addresses follow client order, API calls stay few),
+        // then wait for the servers and handle the rest in parallel.
+        var started: [String: Result<Provisioner.PendingServer, any Error>] = [:]
+        for (instance, item) in zip(context.selected, items) where item.change == .create {
+            do {
+                started[instance.slug] = .success(try await provisioner.startCreate(instance, firewallID: firewallID))
+            } catch {
+                started[instance.slug] = .failure(error)
+            }
+        }
+        let begun = started
         let results = await withBoundedParallelism(limit: parallel, over: Array(zip(context.selected, items))) { instance, item in
-            try await provisioner.provision(instance, item: item, firewallID: firewallID, survey: survey)
+            if let pending = begun[instance.slug] { return try await provisioner.finish(try pending.get()) }
+            return try await provisioner.provision(instance, item: item, firewallID: firewallID, survey: survey)
         }
         let outcomes = zip(context.selected, results).map { instance, result -> Provisioner.Outcome in
             switch result {

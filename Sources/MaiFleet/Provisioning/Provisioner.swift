@@ -117,9 +117,23 @@ public struct Provisioner: Sendable {
         }
     }
 
-    /// Creates the server: a fresh host key (public half kept as pending, pinned under the new id
-    /// as soon as the API answers), cloud-init, labels; then waits for the create action.
+    /// A server whose create call was answered (its host key pinned) but whose actions still run.
+    public struct PendingServer: Sendable {
+        public var instance: Instance
+        public var server: HetznerServer
+        public var actions: [HetznerAction]
+    }
+
+    /// Creates the server and waits for it.
     func create(_ instance: Instance, firewallID: Int) async throws -> Outcome {
+        try await finish(try await startCreate(instance, firewallID: firewallID))
+    }
+
+    /// Sends the create call: a fresh host key (public half kept as pending), cloud-init, labels;
+    /// pins the key under the new server id and records the server as soon as the API answers.
+    /// maictl calls this for one client after the other (new servers get addresses in client order)
+    /// and waits for the actions in parallel.
+    public func startCreate(_ instance: Instance, firewallID: Int) async throws -> PendingServer {
         let hostKey = GeneratedHostKey(comment: "maictl-\(instance.slug)")
         let userData = try cloudInit.userData(for: instance, operatorEmail: defaults.operatorEmail, hostKey: hostKey)
         try state.writeSecret(Secret(hostKey.publicKey.openSSHLine), name: StateDirectory.pendingHostKeyName, instance: instance.slug)
@@ -132,9 +146,14 @@ public struct Provisioner: Sendable {
         try state.removeFile(StateDirectory.pendingHostKeyName, instance: instance.slug)
         if let record = ServerRecord(server: created.server) { try state.writeServerRecord(record, for: instance.slug) }
         progress("\(instance.slug): server \(created.server.id) at \(created.server.ipv4 ?? "?"), host key \(hostKey.publicKey.fingerprint) pinned")
-        try await wait(created.action, label: instance.slug)
-        for action in created.nextActions { try await wait(action, label: instance.slug) }
-        let server = try await client.server(id: created.server.id) ?? created.server
+        return PendingServer(instance: instance, server: created.server, actions: [created.action] + created.nextActions)
+    }
+
+    /// Waits for a new server's actions and records its final state.
+    public func finish(_ pending: PendingServer) async throws -> Outcome {
+        let instance = pending.instance
+        for action in pending.actions { try await wait(action, label: instance.slug) }
+        let server = try await client.server(id: pending.server.id) ?? pending.server
         if let record = ServerRecord(server: server) { try state.writeServerRecord(record, for: instance.slug) }
         return Outcome(client: instance.slug, result: "created", serverID: server.id, ipv4: server.ipv4,
                        detail: "\(server.serverType.name ?? instance.serverType) in \(server.location), \(server.status)")
