@@ -8,8 +8,9 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what provision would create or change on Hetzner Cloud (servers, SSH key, firewall); changes nothing.",
         discussion: """
-            Reads the project with three list calls (servers, SSH keys, the mai-fleet firewall) and \
-            compares it with the fleet files. Changes: create, update (firewall rules or attachment), \
+            Reads the project with three list calls (servers, SSH keys, the mai-fleet firewall; three \
+            more — server types, locations, images — when a server is to be created) and compares it \
+            with the fleet files; an unknown server type, location or image is a problem. Changes: create, update (firewall rules or attachment), \
             keep, drift (differs, and maictl will not change it: server type, location), skip (host = … \
             in the client file), orphan (a managed server no client file names), problem (cannot be \
             done; the detail says what to do). A summary goes to stderr.
@@ -27,7 +28,7 @@ struct PlanCommand: AsyncParsableCommand {
         let context = try setup.context(clients: clients.isEmpty ? nil : clients)
         let plan: ProvisionPlan
         do {
-            let survey = try await context.provisioner.survey()
+            let survey = try await context.provisioner.survey(for: context.selected)
             plan = context.provisioner.plan(instances: context.selected, fleetSlugs: context.fleetSlugs, survey: survey)
         } catch {
             Stderr.write("maictl plan: \(error)")

@@ -38,7 +38,7 @@ struct ProvisionCommand: AsyncParsableCommand {
         let provisioner = context.provisioner
         let survey: Provisioner.Survey
         do {
-            survey = try await provisioner.survey()
+            survey = try await provisioner.survey(for: context.selected)
         } catch {
             Stderr.write("maictl provision: \(error)")
             throw ExitCode(1)

@@ -68,7 +68,7 @@ import Testing
 
     /// plan + ensureShared + provision each, as `maictl provision` does.
     func provisionAll(_ provisioner: Provisioner, _ instances: [Instance]) async throws -> [Provisioner.Outcome] {
-        let survey = try await provisioner.survey()
+        let survey = try await provisioner.survey(for: instances)
         let plan = provisioner.plan(instances: instances, fleetSlugs: Set(instances.map(\.slug)), survey: survey)
         let firewall = try await provisioner.ensureShared(plan, survey: survey)
         var outcomes: [Provisioner.Outcome] = []
@@ -238,6 +238,19 @@ import Testing
             let again = try await provisionAll(provisioner(client, workspace, lines: lines), [acme])
             #expect(again.first?.ipv4 == "198.51.100.12" || again.first?.ipv4 == "198.51.100.11")
             #expect(again.first?.serverID != server.id)
+        }
+    }
+
+    @Test func theCatalogIsLookedUp() async throws {
+        let simulator = HetznerSimulator(configuration: Self.configuration())
+        try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
+            let client = Self.client(base)
+            let types = try await client.serverTypes()
+            let cx23 = try #require(types.first { $0.name == "cx23" })
+            #expect(cx23.cores == 2 && cx23.memory == 4 && cx23.architecture == "x86" && cx23.deprecated == false)
+            #expect(types.first { $0.name == "cx22" }?.deprecated == true)
+            #expect(try await client.locations().map(\.name).contains("nbg1"))
+            #expect(try await client.images(name: "debian-12").map(\.osVersion) == ["12"])
         }
     }
 }

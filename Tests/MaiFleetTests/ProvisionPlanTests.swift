@@ -92,4 +92,27 @@ import Testing
         #expect(result.problems.first?.resource == "ssh_key")
         #expect(result.problems.first?.detail.contains("MAICTL_SSH_KEY") == true)
     }
+
+    @Test func theCatalogRefusesUnknownTypesAndNotesDeprecatedOnes() {
+        let catalog = ProvisionPlan.Catalog(
+            serverTypes: [
+                HetznerServerType(id: 1, name: "cx22", description: "CX22", cores: 2, memory: 4, disk: 40, architecture: "x86", cpuType: "shared", deprecated: true),
+                HetznerServerType(id: 2, name: "cx23", description: "CX23", cores: 2, memory: 4, disk: 40, architecture: "x86", cpuType: "shared", deprecated: false),
+            ],
+            locations: [HetznerLocation(id: 2, name: "nbg1", description: "Nuremberg", country: "DE", city: "Nuremberg", networkZone: "eu-central")],
+            images: [HetznerImage(id: 3, type: "system", status: "available", name: "debian-12", description: "Debian 12", osFlavor: "debian", osVersion: "12", architecture: "x86")])
+        let make = { (instance: Instance) in
+            ProvisionPlan.make(instances: [instance], fleetSlugs: [instance.slug], sshKeyNames: ["operator"], sshSources: Self.sources,
+                               existingKeys: [Self.key], firewall: Self.firewall, servers: [], operatorKeyAvailable: true, catalog: catalog)
+        }
+        let unknown = make(Self.instance("acme", serverType: "cx99"))
+        #expect(unknown.problems.count == 1)
+        #expect(unknown.problems.first?.detail.contains("server_type cx99 does not exist") == true)
+        #expect(unknown.problems.first?.detail.contains("use one of cx23") == true, "deprecated types are not suggested")
+        let deprecated = make(Self.instance("acme", serverType: "cx22"))
+        #expect(deprecated.problems.isEmpty)
+        #expect(deprecated.items.last?.change == .create)
+        #expect(deprecated.items.last?.detail.contains("cx22 is deprecated") == true)
+        #expect(make(Self.instance("acme")).items.last?.detail.contains("deprecated") == false)
+    }
 }

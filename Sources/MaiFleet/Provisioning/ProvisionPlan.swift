@@ -59,13 +59,48 @@ public struct ProvisionPlan: Sendable, Equatable, Encodable {
         ]
     }
 
+    /// What Hetzner offers, looked up (not hard-coded) when a server is to be created.
+    public struct Catalog: Sendable, Equatable {
+        public var serverTypes: [HetznerServerType]
+        public var locations: [HetznerLocation]
+        public var images: [HetznerImage]
+
+        public init(serverTypes: [HetznerServerType], locations: [HetznerLocation], images: [HetznerImage]) {
+            self.serverTypes = serverTypes
+            self.locations = locations
+            self.images = images
+        }
+
+        /// Why `instance`'s server cannot be created as configured, if it cannot.
+        func problem(for instance: Instance) -> String? {
+            var problems: [String] = []
+            if !serverTypes.contains(where: { $0.name == instance.serverType }) {
+                let current = serverTypes.filter { $0.deprecated != true }.map(\.name)
+                problems.append("server_type \(instance.serverType) does not exist at Hetzner — use one of \(current.joined(separator: ", "))")
+            }
+            if !locations.contains(where: { $0.name == instance.location }) {
+                problems.append("location \(instance.location) does not exist — use one of \(locations.map(\.name).joined(separator: ", "))")
+            }
+            if !images.contains(where: { $0.name == instance.image }) {
+                problems.append("image \(instance.image) does not exist — use one of \(images.compactMap(\.name).joined(separator: ", "))")
+            }
+            return problems.isEmpty ? nil : problems.joined(separator: "; ") + " (fleet.toml [hetzner] or clients/\(instance.slug).toml)"
+        }
+
+        /// A note when the type is deprecated (Hetzner stops selling those).
+        func note(for instance: Instance) -> String? {
+            serverTypes.first { $0.name == instance.serverType && $0.deprecated == true }
+                .map { "; \($0.name) is deprecated — prefer a current type" }
+        }
+    }
+
     /// The plan for `instances` (the selected clients) given the project's state.
     /// - Parameters:
     ///   - fleetSlugs: every client in the fleet files (orphans are managed servers not among them).
     ///   - operatorKeyAvailable: whether maictl has a public key to upload for a missing SSH key name.
     public static func make(instances: [Instance], fleetSlugs: Set<String>, sshKeyNames: [String], sshSources: [String],
                             existingKeys: [HetznerSSHKey], firewall: HetznerFirewall?, servers: [HetznerServer],
-                            operatorKeyAvailable: Bool) -> ProvisionPlan {
+                            operatorKeyAvailable: Bool, catalog: Catalog? = nil) -> ProvisionPlan {
         var items: [Item] = []
         var uploadOffered = false
         for name in sshKeyNames {
@@ -102,9 +137,12 @@ public struct ProvisionPlan: Sendable, Equatable, Encodable {
                 if let clash = servers.first(where: { $0.name == instance.slug }) {
                     items.append(Item(resource: "server", name: instance.slug, client: instance.slug, change: .problem,
                                       detail: ProvisionError.nameTaken(slug: instance.slug, id: clash.id).description, id: clash.id))
+                } else if let problem = catalog?.problem(for: instance) {
+                    items.append(Item(resource: "server", name: instance.slug, client: instance.slug, change: .problem, detail: problem))
                 } else {
                     items.append(Item(resource: "server", name: instance.slug, client: instance.slug, change: .create,
-                                      detail: "\(instance.serverType) in \(instance.location), \(instance.image), labels mai/client=\(instance.slug) mai/managed=true"))
+                                      detail: "\(instance.serverType) in \(instance.location), \(instance.image), labels mai/client=\(instance.slug) mai/managed=true"
+                                        + (catalog?.note(for: instance) ?? "")))
                 }
                 continue
             }

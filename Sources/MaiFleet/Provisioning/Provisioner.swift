@@ -29,24 +29,34 @@ public struct Provisioner: Sendable {
         self.progress = progress
     }
 
-    /// What the project has now: every server, every SSH key, the fleet's firewall (three list calls).
+    /// What the project has now: every server, every SSH key, the fleet's firewall (three list calls),
+    /// and — only when a server is missing — the server types, locations and images (three more).
     public struct Survey: Sendable {
         public var servers: [HetznerServer]
         public var sshKeys: [HetznerSSHKey]
         public var firewall: HetznerFirewall?
+        public var catalog: ProvisionPlan.Catalog?
     }
 
-    public func survey() async throws -> Survey {
+    public func survey(for instances: [Instance] = []) async throws -> Survey {
         let servers = try await client.servers()
         let keys = try await client.sshKeys()
         let firewall = try await client.firewalls(name: ProvisionPlan.firewallName).first
-        return Survey(servers: servers, sshKeys: keys, firewall: firewall)
+        let missing = instances.contains { instance in
+            instance.host == nil && !servers.contains { $0.labels["mai/client"] == instance.slug && $0.labels["mai/managed"] == "true" }
+        }
+        var catalog: ProvisionPlan.Catalog?
+        if missing {
+            catalog = ProvisionPlan.Catalog(serverTypes: try await client.serverTypes(), locations: try await client.locations(),
+                                            images: try await client.images())
+        }
+        return Survey(servers: servers, sshKeys: keys, firewall: firewall, catalog: catalog)
     }
 
     public func plan(instances: [Instance], fleetSlugs: Set<String>, survey: Survey) -> ProvisionPlan {
         ProvisionPlan.make(instances: instances, fleetSlugs: fleetSlugs, sshKeyNames: defaults.hetzner.sshKeys,
                            sshSources: defaults.hetzner.firewallSSHSources, existingKeys: survey.sshKeys, firewall: survey.firewall,
-                           servers: survey.servers, operatorKeyAvailable: operatorPublicKey != nil)
+                           servers: survey.servers, operatorKeyAvailable: operatorPublicKey != nil, catalog: survey.catalog)
     }
 
     /// What happened to one client.
