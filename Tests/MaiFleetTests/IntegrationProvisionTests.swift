@@ -55,17 +55,17 @@ struct IntegrationProvisionTests {
             #expect(rows.map { $0["result"] as? String } == hosts.map { _ in "created" })
             #expect(err.contains("create_server 100%"))
 
+            defer {
+                for (host, key) in saved {
+                    try? fleet.script("sshd", String(host.index), "stop")
+                    try? key.write(to: URL(fileURLWithPath: keyPath(fleet, host)))
+                    try? fleet.script("sshd", String(host.index), "start")
+                }
+            }
             // cloud-init, played by the test: the host key from the user data becomes the host's key.
             for host in hosts {
                 let userData = try #require(simulator.userData(serverName: host.serverId))
                 try installHostKey(from: userData, fleet: fleet, host: host)
-            }
-            defer {
-                for (host, key) in saved {
-                    try? key.write(to: URL(fileURLWithPath: keyPath(fleet, host)))
-                    try? fleet.script("sshd", String(host.index), "stop")
-                    try? fleet.script("sshd", String(host.index), "start")
-                }
             }
 
             let (statusCode, statusOut, statusErr) = try workspace.run(["status", "--fleet", work + "/fleet", "-o", "json"], extraEnvironment: environment)
