@@ -253,4 +253,26 @@ import Testing
             #expect(try await client.images(name: "debian-12").map(\.osVersion) == ["12"])
         }
     }
+
+    @Test func powerActionsAreWaitedForAndMissingServersAreNil() async throws {
+        let simulator = HetznerSimulator(configuration: Self.configuration())
+        try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
+            let client = Self.client(base)
+            let created = try await client.createServer(HetznerServerCreation(
+                name: "acme", serverType: "cx23", image: "debian-12", location: "hel1", sshKeys: [], userData: "", labels: [:], firewallIDs: []))
+            #expect(created.rootPassword != nil, "no SSH key: Hetzner mails a root password")
+            #expect(created.server.status == "initializing")
+            // Locked while it is being created.
+            let locked = try #require(await #expect(throws: HetznerAPIError.self) { _ = try await client.power(serverID: created.server.id, .poweroff) })
+            #expect(locked.code == "locked")
+            try await client.wait(for: created.action, timeout: .seconds(10))
+            let off = try await client.power(serverID: created.server.id, .poweroff)
+            #expect(off.command == "stop_server")
+            try await client.wait(for: off, timeout: .seconds(10))
+            #expect(try await client.server(id: created.server.id)?.status == "off")
+            try await client.wait(for: try await client.power(serverID: created.server.id, .poweron), timeout: .seconds(10))
+            #expect(try await client.server(id: created.server.id)?.status == "running")
+            #expect(try await client.server(id: 987_654) == nil)
+        }
+    }
 }
