@@ -17,7 +17,8 @@ struct Maictl: AsyncParsableCommand {
             """,
         version: MaiVersion.current,
         subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self,
-                      HostsCommand.self]
+                      HostsCommand.self,
+                      PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self]
     )
 }
 

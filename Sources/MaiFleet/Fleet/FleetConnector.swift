@@ -43,12 +43,15 @@ public struct FleetConnector: Sendable {
                               knownHosts: try KnownHostsFile(stateDirectory: state.url.path), options: options)
     }
 
-    /// The server id host keys are pinned under: the instance's slug until Hetzner servers carry ids.
+    /// The server id host keys are pinned under for a fixed host (`host = …`): the instance's slug.
     public static func serverID(for instance: Instance) -> String { instance.slug }
 
+    /// Where `instance` is: `host = …` from its client file (pinned under the slug), else the server
+    /// `maictl provision` recorded in the state directory (pinned under the Hetzner server id).
     public func target(for instance: Instance) throws -> SSHTarget {
-        guard let host = instance.host else { throw FleetConnectorError.noHost(instance.slug) }
-        return SSHTarget(serverID: Self.serverID(for: instance), host: host)
+        if let host = instance.host { return SSHTarget(serverID: Self.serverID(for: instance), host: host) }
+        if let record = try state.serverRecord(for: instance.slug) { return SSHTarget(serverID: record.serverID, host: record.ipv4) }
+        throw FleetConnectorError.noHost(instance.slug)
     }
 
     /// Runs `body` with an admin API client for `instance` over a fresh SSH session, closed after.

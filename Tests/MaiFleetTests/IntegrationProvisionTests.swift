@@ -1,0 +1,125 @@
+import Foundation
+import MaiCore
+import MaiSimulators
+import Testing
+@testable import MaiFleet
+
+/// The real `maictl provision` against the Hetzner simulator, whose servers are the test fleet's
+/// hosts; the test then plays cloud-init (installs the host key from the user data into the host's
+/// sshd) and `maictl status` reaches every instance through the recorded address and the key pinned
+/// under the server id — no `host = …` in the client files, no trust on first use.
+@Suite("Integration: provision on the simulated Hetzner, then SSH", .tags(.integration), .serialized,
+       .enabled(if: IntegrationTestFleet.enabled, "set MAI_INTEGRATION=1 (as root) or TESTFLEET_HOSTS_JSON"), .testFleet)
+struct IntegrationProvisionTests {
+    @Test func provisionedServersAreReachedWithTheirPinnedKeys() async throws {
+        let fleet = try #require(IntegrationTestFleet.current, "no test fleet")
+        let hosts = fleet.hosts.sorted { $0.serverId < $1.serverId }
+        let work = fleet.dir + "/provision-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work + "/fleet/clients", withIntermediateDirectories: true)
+        try """
+            [hetzner]
+            ssh_keys = ["operator"]
+            firewall_ssh_sources = ["198.51.100.0/24"]
+            [agent]
+            version = "0.1.0"
+            [operator]
+            email = "ops@example.com"
+            """.write(toFile: work + "/fleet/fleet.toml", atomically: true, encoding: .utf8)
+        let state = StateDirectory(url: URL(fileURLWithPath: work + "/state"))
+        try state.prepare()
+        for host in hosts {
+            try """
+                name = "Test \(host.name)"
+                domain = "\(host.name).test.example"
+                admin_email = "admin@\(host.name).test.example"
+                """.write(toFile: work + "/fleet/clients/\(host.serverId).toml", atomically: true, encoding: .utf8)
+            try state.writeSecret(Secret(try fleet.token(host)), name: StateDirectory.fleetTokenName, instance: host.serverId)
+        }
+
+        var configuration = HetznerConfiguration()
+        configuration.tokens = ["integration-token"]
+        configuration.createDuration = .milliseconds(800)
+        configuration.hostPool = hosts.map(\.ip)
+        let simulator = HetznerSimulator(configuration: configuration)
+        // The hosts' own keys, put back afterwards so other suites find the fleet as it was.
+        let saved = try hosts.map { host in (host, try Data(contentsOf: URL(fileURLWithPath: keyPath(fleet, host)))) }
+
+        try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
+            let workspace = ProvisionWorkspace(fleet: fleet, work: work)
+            let environment = ["HCLOUD_ENDPOINT": base + "/v1", "HCLOUD_TOKEN": "integration-token"]
+            let (status, out, err) = try workspace.run(["provision", "--all", "--parallel", "1", "--fleet", work + "/fleet",
+                                                        "--templates", IntegrationTestFleet.repositoryRoot.path + "/templates", "-o", "json"],
+                                                       extraEnvironment: environment)
+            #expect(status == 0, "\(err)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)\n\(err)")
+            #expect(rows.map { $0["result"] as? String } == hosts.map { _ in "created" })
+            #expect(err.contains("create_server 100%"))
+
+            defer {
+                for (host, key) in saved {
+                    try? fleet.script("sshd", String(host.index), "stop")
+                    try? key.write(to: URL(fileURLWithPath: keyPath(fleet, host)))
+                    try? fleet.script("sshd", String(host.index), "start")
+                }
+            }
+            // cloud-init, played by the test: the host key from the user data becomes the host's key.
+            for host in hosts {
+                let userData = try #require(simulator.userData(serverName: host.serverId))
+                try installHostKey(from: userData, fleet: fleet, host: host)
+            }
+
+            let (statusCode, statusOut, statusErr) = try workspace.run(["status", "--fleet", work + "/fleet", "-o", "json"], extraEnvironment: environment)
+            #expect(statusCode == 0, "\(statusErr)")
+            let statusRows = try #require(try JSONSerialization.jsonObject(with: Data(statusOut.utf8)) as? [[String: Any]], "\(statusOut)")
+            #expect(statusRows.count == hosts.count)
+            #expect(statusRows.allSatisfy { $0["reachable"] as? Bool == true }, "\(statusRows)")
+
+            // Running provision again creates nothing.
+            let before = simulator.requestLog.count
+            let again = try workspace.run(["provision", "--all", "--fleet", work + "/fleet",
+                                           "--templates", IntegrationTestFleet.repositoryRoot.path + "/templates"], extraEnvironment: environment)
+            #expect(again.0 == 0, "\(again.2)")
+            #expect(simulator.requestLog.dropFirst(before).allSatisfy { $0.hasPrefix("GET ") })
+        }
+    }
+
+    func keyPath(_ fleet: IntegrationTestFleet, _ host: IntegrationTestFleet.Host) -> String {
+        fleet.dir + "/h\(host.index)/ssh_host_ed25519_key"
+    }
+
+    /// Writes the `ed25519_private` block of `userData` as the host's sshd key and restarts sshd.
+    func installHostKey(from userData: String, fleet: IntegrationTestFleet, host: IntegrationTestFleet.Host) throws {
+        let lines = userData.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.contains("-----BEGIN OPENSSH PRIVATE KEY-----") })
+        let end = try #require(lines.firstIndex { $0.contains("-----END OPENSSH PRIVATE KEY-----") })
+        let pem = lines[start...end].map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n") + "\n"
+        let path = keyPath(fleet, host)
+        try fleet.script("sshd", String(host.index), "stop")
+        try Data(pem.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        try fleet.script("sshd", String(host.index), "start")
+    }
+}
+
+/// Runs the real maictl with the workspace's state directory and the fleet's operator key.
+struct ProvisionWorkspace {
+    let fleet: IntegrationTestFleet
+    let work: String
+
+    var maictl: String {
+        let agent = ProcessInfo.processInfo.environment["MAI_AGENT_BIN"] ?? ""
+        return ProcessInfo.processInfo.environment["MAICTL_BIN"] ?? (agent as NSString).deletingLastPathComponent + "/maictl"
+    }
+
+    /// Returns (exit status, stdout, stderr).
+    func run(_ arguments: [String], extraEnvironment: [String: String]) throws -> (Int32, String, String) {
+        var environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
+        environment["MAICTL_STATE_DIR"] = work + "/state"
+        environment["MAICTL_SSH_KEY"] = fleet.clientKey
+        environment["SSH_AUTH_SOCK"] = nil
+        let out = work + "/out-\(UUID().uuidString.prefix(6))"
+        let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", maictl] + arguments
+        let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+    }
+}
