@@ -66,7 +66,7 @@ struct HealthCommand: AsyncParsableCommand {
         let limit = deadline
         let progress = FleetProgress(total: instances.count, action: "health")
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance -> InstanceHealth in
-            let address = instance.host ?? instance.domain
+            let address = (connector.address(for: instance).isEmpty ? instance.domain : connector.address(for: instance))
             guard let observation = await withDeadline(seconds: Double(limit), { await probe.observe(instance) }) else {
                 progress.finished(instance.slug, ok: false)
                 return InstanceHealth(instance: instance.slug, address: address,
@@ -78,7 +78,7 @@ struct HealthCommand: AsyncParsableCommand {
         }
         progress.end()
         let healths = zip(instances, results).map { instance, result in
-            (try? result.get()) ?? InstanceHealth(instance: instance.slug, address: instance.host ?? instance.domain,
+            (try? result.get()) ?? InstanceHealth(instance: instance.slug, address: (connector.address(for: instance).isEmpty ? instance.domain : connector.address(for: instance)),
                                                   checks: [HealthCheck("internal", .unknown, "no result")])
         }
         let report = FleetHealth(instances: healths, checkedAt: Date())

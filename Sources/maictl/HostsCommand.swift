@@ -28,8 +28,13 @@ private func resolve(_ name: String, in fleet: FleetOptions) throws -> (serverID
         Stderr.write("Fix the fleet files (maictl fleet validate) and try again.")
         throw ExitCode(64)
     }
-    if let instance = loaded.instances.first(where: { $0.slug == name || FleetConnector.serverID(for: $0) == name }) {
-        return (FleetConnector.serverID(for: instance), instance)
+    let state = try? StateDirectory(environment: ProcessInfo.processInfo.environment)
+    func serverID(_ instance: Instance) -> String {
+        if instance.host == nil, let record = try? state?.serverRecord(for: instance.slug) { return record.serverID }
+        return FleetConnector.serverID(for: instance)
+    }
+    if let instance = loaded.instances.first(where: { $0.slug == name || serverID($0) == name }) {
+        return (serverID(instance), instance)
     }
     return (name, nil)
 }
@@ -68,7 +73,11 @@ struct HostsList: AsyncParsableCommand {
     func run() async throws {
         let pins = try knownHostsFile().load()
         let instances = (try? FleetLoader(directory: fleet.directoryURL, displayPath: fleet.directory).load().instances) ?? []
-        let clientByServer = Dictionary(instances.map { (FleetConnector.serverID(for: $0), $0.slug) }, uniquingKeysWith: { a, _ in a })
+        let state = try? StateDirectory(environment: ProcessInfo.processInfo.environment)
+        let clientByServer = Dictionary(instances.map { instance in
+            let record = instance.host == nil ? (try? state?.serverRecord(for: instance.slug)) ?? nil : nil
+            return (record?.serverID ?? FleetConnector.serverID(for: instance), instance.slug)
+        }, uniquingKeysWith: { a, _ in a })
         let rows = pins.entries.keys.sorted().map { id in
             Row(serverId: id, client: clientByServer[id], keyType: pins.entries[id]!.type, fingerprint: pins.entries[id]!.fingerprint)
         }

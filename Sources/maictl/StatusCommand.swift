@@ -36,8 +36,8 @@ struct StatusCommand: AsyncParsableCommand {
         progress.end()
         let rows = zip(instances, results).map { instance, result -> Row in
             switch result {
-            case .success(let status): Row(client: instance.slug, address: instance.host ?? "", reachable: true, status: status)
-            case .failure(let error): Row(client: instance.slug, address: instance.host ?? "", reachable: false, error: "\(error)")
+            case .success(let status): Row(client: instance.slug, address: connector.address(for: instance), reachable: true, status: status)
+            case .failure(let error): Row(client: instance.slug, address: connector.address(for: instance), reachable: false, error: "\(error)")
             }
         }
         switch format {

@@ -47,6 +47,17 @@ public struct FleetConnector: Sendable {
     public static func serverID(for instance: Instance) -> String { instance.slug }
 
     /// Where `instance` is: `host = …` from its client file (pinned under the slug), else the server
+    /// The server id `instance`'s host key is pinned under: its Hetzner server id once provisioned,
+    /// the slug for a fixed `host = …`.
+    public func pinnedServerID(for instance: Instance) -> String {
+        (try? target(for: instance).serverID) ?? Self.serverID(for: instance)
+    }
+
+    /// The address maictl reaches `instance` at, or "" when it has none yet.
+    public func address(for instance: Instance) -> String {
+        (try? target(for: instance).host) ?? ""
+    }
+
     /// `maictl provision` recorded in the state directory (pinned under the Hetzner server id).
     public func target(for instance: Instance) throws -> SSHTarget {
         if let host = instance.host { return SSHTarget(serverID: Self.serverID(for: instance), host: host) }
