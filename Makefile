@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-backup clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -73,6 +73,12 @@ bench-usage:
 	$(SWIFT) build -c release --product mai-agent
 	$(SWIFT) build -c release --product mai-sim
 	$(PYTHON) scripts/bench-usage.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
+
+## make bench-backup: release build, then size and time of a backup of an instance with 10,000 chats
+bench-backup:
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(SWIFT) build -c release --product mai-agent
+	$(PYTHON) scripts/bench-backup.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent
 
 clean:
 	rm -rf .build $(VENV)
