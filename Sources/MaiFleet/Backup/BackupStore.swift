@@ -115,7 +115,9 @@ public struct BackupStore: Sendable {
         try Self.gzip(snapshot, to: partial)
         guard rename(partial.path, archive.path) == 0 else { throw BackupError("cannot write \(archive.path): \(String(cString: strerror(errno)))") }
         let compressed = ((try? FileManager.default.attributesOfItem(atPath: archive.path))?[.size] as? Int64) ?? 0
-        let record = BackupRecord(id: id, client: slug, createdAt: now, bytes: bytes, sha256: digest, compressedBytes: compressed, schema: schema, reason: reason)
+        // Whole seconds: what the record's ISO 8601 date keeps.
+        let created = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let record = BackupRecord(id: id, client: slug, createdAt: created, bytes: bytes, sha256: digest, compressedBytes: compressed, schema: schema, reason: reason)
         let encoder = AdminAPI.encoder
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let metadata = directory.appendingPathComponent("\(id).json")
