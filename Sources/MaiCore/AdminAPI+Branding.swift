@@ -31,6 +31,18 @@ public struct BrandingUpdate: Codable, Sendable, Equatable {
         self.logo = logo
         self.favicon = favicon
     }
+
+    private enum CodingKeys: String, CodingKey { case name, light, dark, logo, favicon }
+
+    /// Every field may be left out (colours: none).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        light = try container.decodeIfPresent([String: String].self, forKey: .light) ?? [:]
+        dark = try container.decodeIfPresent([String: String].self, forKey: .dark) ?? [:]
+        logo = try container.decodeIfPresent(BrandImage.self, forKey: .logo)
+        favicon = try container.decodeIfPresent(BrandImage.self, forKey: .favicon)
+    }
 }
 
 /// `GET`/`PUT /admin/v1/branding` answer: what the instance shows now (images by type, size and hash).
