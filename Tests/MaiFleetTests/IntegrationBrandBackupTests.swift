@@ -121,6 +121,9 @@ struct IntegrationBrandBackupTests {
         let (source, fresh) = (fleet.hosts[0], fleet.hosts[1])
         // Data on the source: an admin and an employee, chats, and answered (billed) generations.
         let admin = try await account(source, "boss@\(source.name).example")
+        let (added, addedBody) = try await request("POST", base(source) + "/api/v1/auths/add",
+                                                   ["name": "Emp", "email": "emp@\(source.name).example", "password": "password 123", "role": "user"], token: admin)
+        #expect(added == 200, "\(String(describing: addedBody))")
         let employee = try await account(source, "emp@\(source.name).example")
         for index in 0..<3 {
             let (created, _) = try await request("POST", base(source) + "/api/v1/chats/new", ["chat": ["title": "Backup chat \(index)", "history": ["messages": [:], "currentId": NSNull()]]], token: admin)
