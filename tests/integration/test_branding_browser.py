@@ -134,3 +134,54 @@ def test_branding_shows_at_one_instance_and_nowhere_else(browser, targets):
     assert seen_other["primary"] == "#4f46e5", seen_other
     assert seen_other["button"] == hex_to_rgb("#4f46e5"), seen_other
     assert requests.get(other_url + "/api/v1/branding", timeout=10).json()["has_logo"] is False
+
+
+def test_an_administrator_changes_branding_in_the_settings_ui(browser, tmp_path: Path):
+    """Admin → Branding: name and colours, then a logo upload; the page changes at once, and an
+    unsafe SVG upload is refused with its reason."""
+    agent = start_agent(tmp_path / "data", {"WEBUI_NAME": "Before"})
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver = browser()
+        wait = WebDriverWait(driver, WAIT)
+        driver.get(agent.url + "/")
+        wait.until(EC.visibility_of_element_located((By.ID, "signup-form")))
+        for element_id, value in {"signup-name": "Ada Admin", "signup-email": "ada@example.com", "signup-password": "correct-horse-1"}.items():
+            driver.find_element(By.ID, element_id).send_keys(value)
+        driver.find_element(By.CSS_SELECTOR, "#signup-form [type=submit]").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "composer-input")))
+        assert driver.title == "Before"
+
+        driver.get(agent.url + "/#/admin/branding")
+        wait.until(EC.visibility_of_element_located((By.ID, "branding-panel")))
+        wait.until(EC.visibility_of_element_located((By.ID, "branding-light-primary")))
+        driver.find_element(By.ID, "branding-name").send_keys("Initech AI")
+        driver.find_element(By.ID, "branding-light-primary").send_keys("#0b5fff")
+        driver.find_element(By.ID, "branding-light-on-primary").send_keys("#ffffff")
+        driver.find_element(By.ID, "branding-save").click()
+        wait.until(lambda d: d.title == "Initech AI")
+        wait.until(lambda d: d.execute_script("return getComputedStyle(document.documentElement).getPropertyValue('--color-primary').trim()") == "#0b5fff")
+        assert driver.find_element(By.ID, "brand-name").text == "Initech AI"
+
+        # A colour pair below 4.5:1 is refused with the numbers, and nothing changes.
+        field = driver.find_element(By.ID, "branding-light-primary")
+        field.clear()
+        field.send_keys("#ffff00")
+        driver.find_element(By.ID, "branding-save").click()
+        alert = wait.until(EC.visibility_of_element_located((By.ID, "alert-text")))
+        wait.until(lambda d: "contrast" in d.find_element(By.ID, "alert-text").text)
+        assert "1.07:1" in alert.text, alert.text
+
+        # Logo upload: the example fleet's acme logo; then an SVG with a script is refused.
+        driver.find_element(By.ID, "branding-logo-file").send_keys(str(BRAND_DIR / "logo.svg"))
+        wait.until(lambda d: "image/svg+xml" in d.find_element(By.ID, "branding-logo-info").text)
+        wait.until(lambda d: d.execute_script("const i = document.getElementById('brand-logo'); return i.complete && i.naturalWidth > 0 && i.src.includes('v=')"))
+        assert requests.get(agent.url + "/branding/logo", timeout=10).content == (BRAND_DIR / "logo.svg").read_bytes()
+        evil = tmp_path / "evil.svg"
+        evil.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+        driver.find_element(By.ID, "branding-logo-file").send_keys(str(evil))
+        wait.until(lambda d: "<script>" in d.find_element(By.ID, "alert-text").text)
+        assert requests.get(agent.url + "/branding/logo", timeout=10).content == (BRAND_DIR / "logo.svg").read_bytes()
+        driver.save_screenshot(str(ARTIFACTS / "branding-admin-panel.png"))
+    finally:
+        agent.stop()
