@@ -18,7 +18,9 @@ extension AdminAPIClient {
 
     /// `GET path`, writing a 200 answer's body to `file` (created 0600, replaced if present).
     /// Non-2xx answers throw with the agent's `detail`; a body shorter than its `Content-Length` throws.
-    public func download(_ path: String, to file: URL, idleTimeout: Duration = .seconds(120)) async throws -> StreamedResponse {
+    /// `headTimeout` covers the time the agent needs before it answers (it snapshots first).
+    public func download(_ path: String, to file: URL, headTimeout: Duration = .seconds(600),
+                         idleTimeout: Duration = .seconds(120)) async throws -> StreamedResponse {
         let head = try headBytes(method: "GET", path: path, extraHeaders: [HTTPHeader("Accept", "*/*")], contentLength: nil)
         let tunnel = try await tunnels.openDirectTCPIP(host: "127.0.0.1", port: adminPort)
         do {
@@ -27,7 +29,7 @@ extension AdminAPIClient {
             var leftover = Data()
             var parsed: (status: Int, headers: [HTTPHeader])?
             while parsed == nil {
-                guard let data = try await tunnel.read(timeout: timeout) else {
+                guard let data = try await tunnel.read(timeout: headTimeout) else {
                     throw AdminAPIError.invalidResponse(host: hostLabel, reason: "the connection closed before the answer's headers")
                 }
                 if let head = try reader.feed(data, host: hostLabel) {
