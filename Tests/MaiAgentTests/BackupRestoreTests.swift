@@ -83,7 +83,7 @@ struct BackupRestoreTests {
             }
             #expect(seen == seen.sorted())
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: agent.directory.path).filter { $0.hasPrefix(".admin-") || $0.hasSuffix(".partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: agent.directory.path).filter { $0.hasPrefix(".") && !$0.hasPrefix(".webui_secret_key") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
@@ -137,7 +137,8 @@ struct BackupRestoreTests {
             #expect(flag.count == 1)
         }
         #expect(FileManager.default.fileExists(atPath: pending))
-        let uploads = try FileManager.default.contentsOfDirectory(atPath: target.directory.path).filter { $0.hasPrefix(".admin-") }
+        let uploads = try FileManager.default.contentsOfDirectory(atPath: target.directory.path)
+            .filter { ($0.hasPrefix(".") && !$0.hasPrefix(".webui_secret_key")) || $0.hasPrefix(DatabaseRestore.pendingFileName + "-") }
         #expect(uploads.isEmpty)
 
         // The next start: the staged snapshot replaces the database, the old one is kept.

@@ -23,7 +23,9 @@ public enum DatabaseBackup {
             throw BackupFailure(description: "\(path) already exists; choose a new file name")
         }
         let temporary = (directory as NSString).appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        }
         // VACUUM cannot run inside a transaction; unsafeRead gives a connection without one, and
         // VACUUM INTO reads the database in a single read transaction of its own.
         do {
@@ -39,9 +41,14 @@ public enum DatabaseBackup {
             try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [temporary]) }
             try queue.close()
         }
-        let check = try DatabaseQueue(path: temporary, configuration: readOnlyConfiguration).read { db in
+        let checker = try DatabaseQueue(path: temporary, configuration: readOnlyConfiguration)
+        let check = try checker.read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check")
         }
+        // Reading leaves an empty -wal and a -shm beside the copy; they are not part of it.
+        try checker.close()
+        try? FileManager.default.removeItem(atPath: temporary + "-shm")
+        try? FileManager.default.removeItem(atPath: temporary + "-wal")
         guard check == ["ok"] else {
             throw BackupFailure(description: "the snapshot failed its integrity check: \(check.prefix(3).joined(separator: "; "))")
         }

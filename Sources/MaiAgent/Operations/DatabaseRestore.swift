@@ -73,6 +73,9 @@ public enum DatabaseRestore {
             guard try db.tableExists("grdb_migrations") else { return (integrity, []) }
             return (integrity, try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
         }
+        // Reading a WAL-mode file leaves an (empty) -wal and -shm beside it: not part of the snapshot.
+        try? queue.close()
+        removeEmptySidecars(of: path)
         guard integrity == ["ok"] else {
             throw Refusal(detail: "The snapshot failed PRAGMA integrity_check (\(integrity.prefix(3).joined(separator: "; "))). Use another backup.")
         }
@@ -121,6 +124,15 @@ public enum DatabaseRestore {
         try? FileDigest.syncFile(dataDirectory)
         logger.notice("database restored from a staged snapshot", metadata: ["mai.op": "restore.applied", "kept_as": .string(kept)])
         return kept
+    }
+
+    /// Removes `<path>-shm`, and `<path>-wal` when it holds nothing.
+    static func removeEmptySidecars(of path: String) {
+        try? FileManager.default.removeItem(atPath: path + "-shm")
+        let wal = path + "-wal"
+        if let size = (try? FileManager.default.attributesOfItem(atPath: wal))?[.size] as? Int64, size == 0 {
+            try? FileManager.default.removeItem(atPath: wal)
+        }
     }
 
     static func stamp(_ date: Date) -> String {
