@@ -95,7 +95,10 @@ struct BrandPush: AsyncParsableCommand {
             let relative = BrandFiles.relativeDirectory(slug: instance.slug, brandDir: instance.brandDirectory)
             let directory = fleetDirectory.directoryURL.appendingPathComponent(relative, isDirectory: true)
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(BrandFiles.fileName).path) else {
-                if target.all { continue }
+                if target.all {
+                    Stderr.write("\(instance.slug): no \(relative)/\(BrandFiles.fileName) — skipped (built-in look)")
+                    continue
+                }
                 Stderr.write("\(fleetDirectory.directory)/\(relative)/\(BrandFiles.fileName): no such file — create it (README, \"Branding\").")
                 throw ExitCode(1)
             }
