@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet bench-backup clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -85,6 +85,11 @@ bench-fleet:
 	$(SWIFT) build -c release --product maictl
 	flock /run/maitestfleet.lock $(PYTHON) scripts/bench-fleet.py --maictl $$($(SWIFT) build -c release --show-bin-path)/maictl \
 	  --agent $$($(SWIFT) build --show-bin-path)/mai-agent --sim $$($(SWIFT) build --show-bin-path)/mai-sim --hosts $(or $(HOSTS),20)
+## make bench-backup: release build, then size and time of a backup of an instance with 10,000 chats
+bench-backup:
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(SWIFT) build -c release --product mai-agent
+	$(PYTHON) scripts/bench-backup.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent
 
 clean:
 	rm -rf .build $(VENV)

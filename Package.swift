@@ -70,6 +70,8 @@ let package = Package(
             dependencies: [
                 "MaiCore",
                 "CLibSSH",
+                // Checks downloaded database snapshots (PRAGMA integrity_check) before keeping them.
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -90,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MaiFleetTests",
-            dependencies: ["MaiFleet", "MaiCore", "MaiSimulators"]
+            dependencies: ["MaiFleet", "MaiCore", "MaiSimulators", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "MaiSimulators",

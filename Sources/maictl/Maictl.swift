@@ -18,7 +18,8 @@ struct Maictl: AsyncParsableCommand {
         version: MaiVersion.current,
         subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self,
                       HostsCommand.self,
-                      PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self]
+                      PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self,
+                      BrandCommand.self, BackupCommand.self, RestoreCommand.self]
     )
 }
 

@@ -145,11 +145,16 @@ struct AdminController {
 }
 
 /// The admin listener's router: token first, then errors as `{"detail"}`.
-func buildAdminRouter(services: AgentServices, token: Secret) -> Router<AgentRequestContext> {
+/// `onRestoreStaged` runs once `PUT /admin/v1/restore` has staged a snapshot (production: stop the
+/// process so its supervisor starts it again and the start swaps the snapshot in).
+func buildAdminRouter(services: AgentServices, token: Secret,
+                      onRestoreStaged: @escaping @Sendable () -> Void = DatabaseRestore.terminateProcessSoon) -> Router<AgentRequestContext> {
     let router = Router(context: AgentRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: FleetTokenMiddleware(token: token))
     router.add(middleware: ErrorMiddleware())
     AdminController(services: services).addRoutes(to: router)
+    AdminBrandingRoutes(services: services).addRoutes(to: router)
+    AdminBackupRoutes(services: services, onRestoreStaged: onRestoreStaged).addRoutes(to: router)
     return router
 }

@@ -38,6 +38,8 @@ public struct AgentServices: Sendable {
     ) async throws {
         let dataDirectory = try DataDirectory(preparing: config.dataDirectory)
         let secret = try dataDirectory.secretKey(configured: config.secretKey)
+        // A snapshot staged by PUT /admin/v1/restore replaces the database before it is opened.
+        try DatabaseRestore.applyPending(databasePath: config.databasePath, dataDirectory: config.dataDirectory, logger: logger)
         let database = try AgentDatabase(path: config.databasePath)
         try database.migrate()
         self.config = config

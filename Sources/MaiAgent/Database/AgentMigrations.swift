@@ -268,6 +268,22 @@ enum AgentMigrations {
                 END;
                 """)
         }
+        // v7-branding: the instance's look, set by `maictl brand push` or the admin settings (one row).
+        migrator.registerMigration("v7-branding") { db in
+            try db.create(table: "branding") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("name", .text)
+                t.column("light_json", .text).notNull()
+                t.column("dark_json", .text).notNull()
+                t.column("logo", .blob)
+                t.column("logo_type", .text)
+                t.column("favicon", .blob)
+                t.column("favicon_type", .text)
+                t.column("version", .text).notNull()
+                t.column("updated_at", .integer).notNull()
+                t.column("updated_by", .text)
+            }
+        }
         return migrator
     }
 }

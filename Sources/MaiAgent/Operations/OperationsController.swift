@@ -64,7 +64,7 @@ struct OperationsController {
         let userCount = try await services.users.count()
         return PublicConfig(
             status: true,
-            name: services.config.name,
+            name: (try? await BrandingStore(pool: services.database.pool).current()?.name) ?? services.config.name,
             version: MaiVersion.current,
             default_locale: services.config.defaultLocale,
             features: .init(auth: true, enable_signup: settings.enableSignup, enable_login_form: true, enable_api_key: settings.enableAPIKey),

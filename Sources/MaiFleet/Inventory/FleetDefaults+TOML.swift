@@ -9,6 +9,7 @@ extension FleetDefaults {
         ("deploy", ["parallel", "batch", "max_failures"]),
         ("operator", ["email"]),
         ("health", HealthThresholds.keys),
+        ("backup", ["keep"]),
     ]
 
     /// Reads `fleet.toml`; the defaults are usable only when `problems` is empty.
@@ -25,6 +26,10 @@ extension FleetDefaults {
         defaults.deploy.read(&deploy)
         var health = FieldReader(file: file, table: document.table("health") ?? empty("health"))
         defaults.health.read(&health)
+        var backup = FieldReader(file: file, table: document.table("backup") ?? empty("backup"))
+        if let value = backup.integer("keep", in: 1...1000, example: "7") {
+            defaults.backup.keep = value.value
+        }
         var operatorTable = FieldReader(file: file, table: document.table("operator") ?? empty("operator"))
         if let email = operatorTable.string("email", required: true, example: "\"ops@example.com\"") {
             if let normalised = FieldRules.email(email.value) {
@@ -37,7 +42,7 @@ extension FleetDefaults {
         // A key in the wrong table is a common slip; say where it belongs.
         var home: [String: String] = [:]
         for (table, keys) in schema { for key in keys where home[key] == nil { home[key] = table } }
-        for var reader in [hetzner, agent, deploy, operatorTable, health] {
+        for var reader in [hetzner, agent, deploy, operatorTable, health, backup] {
             var elsewhere = home.filter { $0.value != reader.table.name }
             for key in reader.known { elsewhere[key] = nil }
             reader.rejectUnknownKeys(elsewhere: elsewhere)

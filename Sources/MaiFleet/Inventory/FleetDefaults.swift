@@ -54,8 +54,19 @@ public struct FleetDefaults: Sendable, Hashable, Codable {
 
     /// `[hetzner]`.
     public var hetzner = Hetzner()
+    /// `[backup]`: what `maictl backup` keeps.
+    public struct Backup: Sendable, Hashable, Codable {
+        /// `keep`: backups kept per client (newest first), 1–1000, default 7.
+        public var keep: Int = 7
+
+        /// Creates the defaults.
+        public init() {}
+    }
+
     /// `[agent]`.
     public var agent = Agent()
+    /// `[backup]`.
+    public var backup = Backup()
     /// `[deploy]`.
     public var deploy = Deploy()
     /// `[health]`: thresholds of `maictl health`.

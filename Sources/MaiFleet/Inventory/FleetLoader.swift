@@ -47,6 +47,12 @@ public struct FleetLoader: Sendable {
                 var fileProblems: [FleetProblem] = []
                 defer { problems += fileProblems.sortedByLine() }
                 let file = display("clients/\(fileName)")
+                // clients/<slug>/ beside clients/<slug>.toml holds that client's files (brand/).
+                var entryIsDirectory: ObjCBool = false
+                if fileManager.fileExists(atPath: clientsURL.appendingPathComponent(fileName).path, isDirectory: &entryIsDirectory),
+                   entryIsDirectory.boolValue, names.contains(fileName + ".toml") {
+                    continue
+                }
                 guard fileName.hasSuffix(".toml") else {
                     fileProblems.append(FleetProblem(file: file, line: nil, field: nil, "not a client file — clients/ holds only <slug>.toml files"))
                     continue

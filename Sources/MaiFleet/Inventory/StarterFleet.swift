@@ -46,6 +46,10 @@ public enum StarterFleet {
         # Stop a rollout after this many instances failed. Default 1.
         max_failures = 1
 
+        [backup]
+        # Backups kept per client by `maictl backup` (newest first, 1–1000). Default 7.
+        keep = 7
+
         [operator]
         # Your address: certificate-authority notices and fleet reports go here. Required.
         email = "ops@example.com"

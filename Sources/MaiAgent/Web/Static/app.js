@@ -10,6 +10,7 @@ import { initChat, openChatPage, resetChat, reloadModels, trackScroll } from './
 import { initSettings, applyTheme } from './js/settings.js';
 import { initAdmin, loadConnections, loadModels as loadAdminModels } from './js/admin.js';
 import { initUsage, openAdminUsage, openMyUsage, stopUsage } from './js/usage.js';
+import { initBranding, loadBranding, loadPublicBranding } from './js/branding.js';
 
 export { t };
 
@@ -50,6 +51,7 @@ function applyConfig(config) {
   const name = config?.name || 'mAI';
   document.title = name;
   $('brand-name').textContent = name;
+  $('auth-brand-name').textContent = name;
   $('version').textContent = config?.version ? `${name} ${config.version}` : '';
 }
 
@@ -128,7 +130,7 @@ function showSignedIn(user) {
 
 // MARK: - Routing (#/, #/c/<id>, #/usage, #/admin/<tab>)
 
-const ADMIN_TABS = ['users', 'connections', 'models', 'usage'];
+const ADMIN_TABS = ['users', 'connections', 'models', 'usage', 'branding'];
 
 function route() {
   if (!state.me || state.me.role === 'pending') return;
@@ -180,6 +182,7 @@ function showAdmin(tab) {
   show($('connections-panel'), tab === 'connections');
   show($('models-panel'), tab === 'models');
   show($('usage-panel'), tab === 'usage');
+  show($('branding-panel'), tab === 'branding');
   if (tab === 'usage') {
     openAdminUsage();
     return;
@@ -190,6 +193,8 @@ function showAdmin(tab) {
     loadSignupSettings().catch(reportError);
   } else if (tab === 'connections') {
     loadConnections().catch(reportError);
+  } else if (tab === 'branding') {
+    loadBranding().catch(reportError);
   } else {
     loadAdminModels().catch(reportError);
   }
@@ -472,6 +477,15 @@ async function start() {
   initSettings({ onError: reportError, onNotice: notice });
   initAdmin({ onError: reportError, onNotice: notice, onModelsChanged: () => reloadModels().catch(() => {}) });
   initUsage({ onError: reportError, onNotice: notice });
+  initBranding({
+    onError: reportError,
+    onNotice: notice,
+    onName: (name) => {
+      if (state.config) state.config.name = name;
+      applyConfig(state.config ?? { name });
+    },
+  });
+  loadPublicBranding();
   window.addEventListener('hashchange', () => {
     clearAlert();
     route();
