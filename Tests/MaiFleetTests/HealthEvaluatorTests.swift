@@ -8,13 +8,16 @@ struct HealthEvaluatorTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let evaluator = HealthEvaluator()
 
-    func healthy(disk: Double = 50, memory: Double = 50, confirmedAgo: Double? = 60, tls: Observed<Date> = .notApplicable("test host")) -> HealthObservation {
-        HealthObservation(agent: .value(AgentProcess(running: true, detail: "process mai-agent running (pid 7)")),
+    func healthy(disk: Double = 50, memory: Double = 50, confirmedAgo: Double? = 60, tls: Observed<Date> = .notApplicable("test host"),
+                 backedUpAgo: Double? = 3600) -> HealthObservation {
+        var observation = HealthObservation(agent: .value(AgentProcess(running: true, detail: "process mai-agent running (pid 7)")),
                           publicHealth: .value(200), publicHealthURL: "http://198.51.100.11:8080/health",
                           adminHealth: .value(AdminHealth(status: true, quickCheck: "ok")),
                           disk: .value(DiskUsage(totalKiB: 1000, availableKiB: Int64(disk * 10), mountPoint: "/")),
                           memory: .value(MemoryInfo(totalKiB: 1000, availableKiB: Int64(memory * 10))),
                           lastConfirmation: .value(confirmedAgo.map { now.addingTimeInterval(-$0) }), tlsNotAfter: tls)
+        observation.lastBackup = .value(backedUpAgo.map { now.addingTimeInterval(-$0) })
+        return observation
     }
 
     func check(_ name: String, _ observation: HealthObservation, _ evaluator: HealthEvaluator? = nil) -> HealthCheck? {
@@ -26,9 +29,19 @@ struct HealthEvaluatorTests {
         #expect(health.state == .ok)
         #expect(health.problems.isEmpty)
         let informational = health.checks.filter(\.informational).map(\.name)
-        #expect(informational == ["tls", "openrouter_key", "backup_age"])
+        #expect(informational == ["tls", "openrouter_key"])
         #expect(health.checks.first { $0.name == "openrouter_key" }?.state == .unknown)
-        #expect(health.checks.first { $0.name == "backup_age" }?.message.contains("not available until backups exist") == true)
+        #expect(health.checks.first { $0.name == "backup_age" }?.message == "last backup 60m ago")
+    }
+
+    @Test func backupAgeEdgesAndNoBackupIsAWarning() {
+        // Default thresholds: warning above 26 h, critical above 50 h; equal is the better state.
+        #expect(check("backup_age", healthy(backedUpAgo: 26 * 3600))?.state == .ok)
+        #expect(check("backup_age", healthy(backedUpAgo: 26 * 3600 + 1))?.state == .warning)
+        #expect(check("backup_age", healthy(backedUpAgo: 50 * 3600 + 1))?.state == .critical)
+        let none = check("backup_age", healthy(backedUpAgo: nil))
+        #expect(none?.state == .warning)
+        #expect(none?.message.contains("run maictl backup") == true)
     }
 
     @Test func diskEdges() {

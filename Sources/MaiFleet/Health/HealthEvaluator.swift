@@ -24,7 +24,7 @@ public struct HealthEvaluator: Sendable {
         checks.append(confirmation(observation.lastConfirmation, now: now))
         checks.append(tls(observation.tlsNotAfter, now: now))
         checks.append(HealthCheck("openrouter_key", .unknown, "not available until key rotation exists (the agent does not report key validity or remaining limit yet)", informational: true))
-        checks.append(HealthCheck("backup_age", .unknown, "not available until backups exist", informational: true))
+        checks.append(backup(observation.lastBackup, now: now))
         return InstanceHealth(instance: instance, address: address, checks: checks)
     }
 
@@ -111,6 +111,19 @@ public struct HealthEvaluator: Sendable {
         let state = Self.age(seconds, warning: thresholds.confirmationAgeWarningSeconds, critical: thresholds.confirmationAgeCriticalSeconds)
         let limit = state == .critical ? thresholds.confirmationAgeCriticalSeconds : thresholds.confirmationAgeWarningSeconds
         return HealthCheck("confirmation_age", state, "last usage confirmation \(HealthFormat.age(seconds)) ago"
+                           + (state == .ok ? "" : ", older than \(HealthFormat.age(Double(limit)))"), value: seconds)
+    }
+
+    /// The newest backup in maictl's store (`maictl backup`, taken from cron): none is a WARNING.
+    func backup(_ observed: Observed<Date?>, now: Date) -> HealthCheck {
+        guard case .value(let taken) = observed else { return missing("backup_age", observed)! }
+        guard let taken else {
+            return HealthCheck("backup_age", .warning, "no backup in this maictl's store yet: run maictl backup (nightly from cron)")
+        }
+        let seconds = max(0, now.timeIntervalSince(taken))
+        let state = Self.age(seconds, warning: thresholds.backupAgeWarningSeconds, critical: thresholds.backupAgeCriticalSeconds)
+        let limit = state == .critical ? thresholds.backupAgeCriticalSeconds : thresholds.backupAgeWarningSeconds
+        return HealthCheck("backup_age", state, "last backup \(HealthFormat.age(seconds)) ago"
                            + (state == .ok ? "" : ", older than \(HealthFormat.age(Double(limit)))"), value: seconds)
     }
 

@@ -82,6 +82,8 @@ public struct HealthObservation: Sendable {
     public var lastConfirmation: Observed<Date?>
     /// The TLS certificate's notAfter.
     public var tlsNotAfter: Observed<Date>
+    /// When the newest backup in this maictl's backup store was taken; `.value(nil)` when none was.
+    public var lastBackup: Observed<Date?> = .skipped("not looked at")
 
     public init(sshError: String? = nil, agent: Observed<AgentProcess>, publicHealth: Observed<Int>, publicHealthURL: String,
                 adminHealth: Observed<AdminHealth>, disk: Observed<DiskUsage>, memory: Observed<MemoryInfo>,
@@ -98,10 +100,13 @@ public struct HealthObservation: Sendable {
     }
 
     /// An instance whose SSH session could not be opened: only the public health was looked at.
-    public static func unreachable(_ reason: String, publicHealth: Observed<Int>, publicHealthURL: String) -> HealthObservation {
+    public static func unreachable(_ reason: String, publicHealth: Observed<Int>, publicHealthURL: String,
+                                   lastBackup: Observed<Date?> = .skipped("not looked at")) -> HealthObservation {
         let skipped = "not checked: no SSH session"
-        return HealthObservation(sshError: reason, agent: .skipped(skipped), publicHealth: publicHealth, publicHealthURL: publicHealthURL,
-                                 adminHealth: .skipped(skipped), disk: .skipped(skipped), memory: .skipped(skipped),
-                                 lastConfirmation: .skipped(skipped), tlsNotAfter: .skipped(skipped))
+        var observation = HealthObservation(sshError: reason, agent: .skipped(skipped), publicHealth: publicHealth, publicHealthURL: publicHealthURL,
+                                            adminHealth: .skipped(skipped), disk: .skipped(skipped), memory: .skipped(skipped),
+                                            lastConfirmation: .skipped(skipped), tlsNotAfter: .skipped(skipped))
+        observation.lastBackup = lastBackup
+        return observation
     }
 }

@@ -37,7 +37,22 @@ public struct HealthProbe: Sendable {
         instance.host == nil && !instance.domain.isEmpty
     }
 
+    /// When the newest backup of `slug` in this maictl's backup store was taken.
+    func lastBackup(_ slug: String) -> Observed<Date?> {
+        do {
+            return .value(try BackupStore(state: connector.state).list(slug).map(\.createdAt).max())
+        } catch {
+            return .failed("cannot read the backup store: \(error)")
+        }
+    }
+
     public func observe(_ instance: Instance) async -> HealthObservation {
+        var observation = await look(instance)
+        observation.lastBackup = lastBackup(instance.slug)
+        return observation
+    }
+
+    func look(_ instance: Instance) async -> HealthObservation {
         let url = Self.publicHealthURL(for: instance)
         async let publicHealth = Self.fetchStatus(url, timeout: publicTimeout)
         let session: SSHSession
