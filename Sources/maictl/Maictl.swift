@@ -16,7 +16,7 @@ struct Maictl: AsyncParsableCommand {
             Exit codes: 0 ok, 1 failure, 2 partial failure, 3 lock held, 64 usage error.
             """,
         version: MaiVersion.current,
-        subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self]
+        subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self, KeysCommand.self]
     )
 }
 

@@ -268,6 +268,14 @@ enum AgentMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v6-openrouter-keys") { db in
+            // When each OpenRouter key was set on this agent (or first seen, for one from the
+            // environment): maictl shows the key's age and rotates by it.
+            try db.create(table: "openrouter_key_set") { t in
+                t.primaryKey("key_hash", .text)
+                t.column("set_at", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,23 @@
+import Foundation
+import MaiCore
+
+extension AdminAPIClient {
+    /// `PUT /admin/v1/openrouter-key`: the secret goes only into this request's body.
+    public func switchOpenRouterKey(to secret: Secret) async throws -> OpenRouterKeyState {
+        let body = try AdminAPI.encoder.encode(OpenRouterKeySwap(key: secret.value))
+        let response = try await send(HTTPRequest(method: "PUT", path: "/admin/v1/openrouter-key",
+                                                  headers: [HTTPHeader("Content-Type", "application/json")], body: body))
+        try check(response)
+        do {
+            return try AdminAPI.decoder.decode(OpenRouterKeyState.self, from: response.body)
+        } catch {
+            throw AdminAPIError.invalidResponse(host: hostLabel, reason: "\(error)")
+        }
+    }
+
+    /// `POST /admin/v1/usage/confirm`: one confirmation run now.
+    public func confirmUsageNow() async throws {
+        let response = try await send(HTTPRequest(method: "POST", path: "/admin/v1/usage/confirm"))
+        try check(response)
+    }
+}
