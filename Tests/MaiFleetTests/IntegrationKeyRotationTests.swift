@@ -141,6 +141,14 @@ struct IntegrationKeyRotationTests {
         for host in hosts { signedIn[host.name] = try await Self.token(on: host) }
         let tokens = signedIn
         let before = try await withAdminStates(hosts)
+        // Books before this test's traffic, on both sides (other tests may have used the fleet today).
+        let today = KeyRotation.day(Date())
+        var booksBefore: [String: UsageTotals] = [:]
+        for host in hosts {
+            _ = try await confirmEverything(host)
+            booksBefore[host.name] = try await withAdmin(host) { try await $0.usage(from: today, to: today) }.totals
+        }
+        let servedBefore = Set(try await simGenerations().map(\.id))
 
         let counter = ChatCounter()
         let traffic = Task {
@@ -174,8 +182,7 @@ struct IntegrationKeyRotationTests {
         }
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)")
         #expect(rows.count == 3 && rows.allSatisfy { $0["step"] as? String == "finished" })
-        let today = KeyRotation.day(Date())
-        let generations = try await simGenerations()
+        let generations = try await simGenerations().filter { !servedBefore.contains($0.id) }
         for host in hosts {
             let old = try #require(before[host.name]?.currentHash)
             let state = try await confirmEverything(host)
@@ -189,10 +196,11 @@ struct IntegrationKeyRotationTests {
             let hashes = Set([new] + state.oldKeys.map(\.hash))
             let served = generations.filter { hashes.contains($0.keyHash) }
             let simCost = served.reduce(Money.zero) { $0 + $1.cost }
-            let books = try await withAdmin(host) { admin in try await admin.usage(from: today, to: today) }
-            #expect(books.totals.requests == served.count, "\(host.name): agent booked \(books.totals.requests), OpenRouter served \(served.count)")
-            #expect(books.totals.rawCost == simCost, "\(host.name)")
-            #expect(books.totals.provisional == 0 && books.totals.confirmed == books.totals.requests, "every generation confirmed")
+            let books = try await withAdmin(host) { admin in try await admin.usage(from: today, to: today) }.totals
+            let earlier = try #require(booksBefore[host.name])
+            #expect(books.requests - earlier.requests == served.count, "\(host.name): agent booked \(books.requests - earlier.requests), OpenRouter served \(served.count)")
+            #expect(books.rawCost - earlier.rawCost == simCost, "\(host.name)")
+            #expect(books.provisional == 0 && books.unverified == 0 && books.confirmed - earlier.confirmed == served.count, "every generation confirmed")
             // New chats still work on the new key.
             #expect(await Self.chat(on: host, token: tokens[host.name]!, text: "after rotation"))
         }
@@ -205,13 +213,15 @@ struct IntegrationKeyRotationTests {
     }
 
     struct SimGeneration: Decodable {
+        var id: String
         var keyHash: String
         var cost: Money
 
-        enum CodingKeys: String, CodingKey { case keyHash = "key_hash", cost }
+        enum CodingKeys: String, CodingKey { case id, keyHash = "key_hash", cost }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
             keyHash = try c.decode(String.self, forKey: .keyHash)
             cost = try #require(Money(try c.decode(Decimal.self, forKey: .cost)))
         }
