@@ -80,4 +80,29 @@ struct AdminKeyStateTests {
             #expect(try await state(client).isDrained(oldHash: oldHash))
         }
     }
+
+    @Test("confirm with key_hash looks that key's rows up now, whatever their backoff; a bad hash is refused")
+    func forcedConfirmation() async throws {
+        let harness = try await SimulatorHarness.start(configuration: SimulatorHarness.immediateGenerations)
+        defer { harness.stop() }
+        harness.openRouter.registerKey(UsageTests.agentKey, behavior: KeyBehavior(generationDelayMs: 300))
+        let agent = try await TestAgent(environment: harness.environment())
+        let tokens = try await agent.test { client in try await client.seedAccounts() }
+        try await agent.test { client in try await UsageTests.traffic(client, tokens: [tokens.user], count: 1) }
+        let first = try await agent.services.confirmations.runOnce()
+        #expect(first.notReady == 1 && first.remaining == 1, "\(first)")
+        try await Task.sleep(for: .milliseconds(400))  // OpenRouter has it now; the agent's backoff says 15 s
+        let hash = TokenService.sha256Hex(UsageTests.agentKey)
+        try await AdminAPITests.adminApp(agent).test(.router) { client in
+            func confirm(_ query: String) async throws -> (HTTPResponse.Status, AdminStatus.ConfirmationRun?) {
+                let response = try await client.execute(uri: "/admin/v1/usage/confirm" + query, method: .post, headers: [.authorization: "Bearer \(AdminAPITests.token)"])
+                return (response.status, try? AdminAPI.decoder.decode(AdminStatus.ConfirmationRun.self, from: Data(buffer: response.body)))
+            }
+            let plain = try await confirm("")
+            #expect(plain.0 == .ok && plain.1?.confirmed == 0 && plain.1?.remaining == 1)
+            #expect(try await confirm("?key_hash=nothex").0 == .badRequest)
+            let forced = try await confirm("?key_hash=\(hash)")
+            #expect(forced.0 == .ok && forced.1?.confirmed == 1 && forced.1?.remaining == 0)
+        }
+    }
 }

@@ -112,7 +112,7 @@ final class FakeAgent: AgentKeyControl {
         return try await openRouterKey()
     }
 
-    func confirmUsageNow() async throws {
+    func confirmUsageNow(forcing keyHash: String?) async throws {
         state.withLock { state in
             state.confirmations += 1
             if state.drainOnConfirm { for hash in state.old.keys { state.old[hash] = 0 } }

@@ -136,8 +136,13 @@ struct AdminController {
     }
 
     /// Runs one confirmation pass now (a key rotation drains the old key's provisional rows with it).
+    /// `?key_hash=` looks that key's provisional rows up now, whatever their backoff.
     @Sendable func confirmNow(_ request: Request, context: AgentRequestContext) async throws -> Response {
-        let run = try await services.confirmations.runOnce()
+        let keyHash = request.uri.queryParameters.get("key_hash")
+        if let keyHash, keyHash.count != 64 || !keyHash.allSatisfy(\.isHexDigit) {
+            throw APIError(.badRequest, "key_hash must be a key's SHA-256 in hex (64 characters), as GET /admin/v1/openrouter-key lists them.")
+        }
+        let run = try await services.confirmations.runOnce(forcing: keyHash?.lowercased())
         return try json(AdminStatus.ConfirmationRun(
             finishedAt: Date(timeIntervalSince1970: TimeInterval(run.finishedAt)), confirmed: run.confirmed, notReady: run.notReady,
             failed: run.failed, unverified: run.unverified, remaining: run.remaining, rateLimited: run.rateLimited))

@@ -15,9 +15,11 @@ extension AdminAPIClient {
         }
     }
 
-    /// `POST /admin/v1/usage/confirm`: one confirmation run now.
-    public func confirmUsageNow() async throws {
-        let response = try await send(HTTPRequest(method: "POST", path: "/admin/v1/usage/confirm"))
+    /// `POST /admin/v1/usage/confirm[?key_hash=]`: one confirmation run now; with `keyHash`, that
+    /// key's provisional generations are looked up whatever their backoff.
+    public func confirmUsageNow(forcing keyHash: String? = nil) async throws {
+        let path = "/admin/v1/usage/confirm" + (keyHash.map { "?key_hash=" + $0.filter(\.isHexDigit) } ?? "")
+        let response = try await send(HTTPRequest(method: "POST", path: path))
         try check(response)
     }
 }

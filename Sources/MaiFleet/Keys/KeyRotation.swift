@@ -223,7 +223,7 @@ public struct KeyRotation: Sendable {
                 throw fail(&journal, .switched, "the old key still has \(old?.provisional ?? 0) provisional generation(s) and \(old?.inFlight ?? 0) "
                            + "completion(s) streaming after the drain timeout; the client already uses the new key", changed: true)
             }
-            if (state.oldKeys.first { $0.hash == journal.oldHash }?.provisional ?? 0) > 0 { try? await agent.confirmUsageNow() }
+            if (state.oldKeys.first { $0.hash == journal.oldHash }?.provisional ?? 0) > 0 { try? await agent.confirmUsageNow(forcing: journal.oldHash) }
             try await sleep(options.pollInterval)
         }
         journal.step = .drained

@@ -17,8 +17,9 @@ public protocol AgentKeyControl: Sendable {
     func openRouterKey() async throws -> OpenRouterKeyState
     /// The agent checks the key with OpenRouter (`GET /key`) and switches new requests to it.
     func switchOpenRouterKey(to secret: Secret) async throws -> OpenRouterKeyState
-    /// Runs the agent's usage confirmation once now.
-    func confirmUsageNow() async throws
+    /// Runs the agent's usage confirmation once now, looking up `keyHash`'s provisional
+    /// generations whatever their backoff.
+    func confirmUsageNow(forcing keyHash: String?) async throws
 }
 
 extension AdminAPIClient: AgentKeyControl {}
