@@ -97,11 +97,15 @@ public struct AdminStatus: Codable, Sendable, Equatable {
         public var hash: String
         public var hint: String
         public var connectionId: String
+        /// When this key was set on the agent (first seen, for a key from the environment);
+        /// `nil` from agents older than `v6-openrouter-keys`.
+        public var setAt: Date?
 
-        public init(hash: String, hint: String, connectionId: String) {
+        public init(hash: String, hint: String, connectionId: String, setAt: Date? = nil) {
             self.hash = hash
             self.hint = hint
             self.connectionId = connectionId
+            self.setAt = setAt
         }
     }
 
@@ -181,10 +185,13 @@ public struct OpenRouterKeyState: Codable, Sendable, Equatable {
         public var hash: String
         /// Provisional generations that key served, not yet confirmed.
         public var provisional: Int
+        /// Completions still streaming with that key (not yet booked); `nil` from older agents.
+        public var inFlight: Int?
 
-        public init(hash: String, provisional: Int) {
+        public init(hash: String, provisional: Int, inFlight: Int? = nil) {
             self.hash = hash
             self.provisional = provisional
+            self.inFlight = inFlight
         }
     }
 
@@ -193,11 +200,23 @@ public struct OpenRouterKeyState: Codable, Sendable, Equatable {
     /// Provisional generations under the current key.
     public var provisional: Int
     public var oldKeys: [OldKey]
+    /// When the current key was set (see `AdminStatus.KeyInfo.setAt`).
+    public var keySetAt: Date?
+    /// Completions streaming with the current key.
+    public var inFlight: Int?
 
-    public init(currentHash: String?, currentHint: String?, provisional: Int, oldKeys: [OldKey]) {
+    public init(currentHash: String?, currentHint: String?, provisional: Int, oldKeys: [OldKey], keySetAt: Date? = nil, inFlight: Int? = nil) {
         self.currentHash = currentHash
         self.currentHint = currentHint
         self.provisional = provisional
         self.oldKeys = oldKeys
+        self.keySetAt = keySetAt
+        self.inFlight = inFlight
+    }
+
+    /// Whether `hash` (an old key) still has generations to confirm or completions streaming.
+    public func isDrained(oldHash hash: String) -> Bool {
+        guard let old = oldKeys.first(where: { $0.hash == hash }) else { return true }
+        return old.provisional == 0 && (old.inFlight ?? 0) == 0
     }
 }

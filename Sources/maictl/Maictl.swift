@@ -19,7 +19,8 @@ struct Maictl: AsyncParsableCommand {
         subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self,
                       HostsCommand.self,
                       PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self,
-                      BrandCommand.self, BackupCommand.self, RestoreCommand.self]
+                      BrandCommand.self, BackupCommand.self, RestoreCommand.self,
+                      KeysCommand.self]
     )
 }
 

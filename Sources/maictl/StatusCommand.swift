@@ -49,6 +49,7 @@ struct StatusCommand: AsyncParsableCommand {
             var table = Table(columns: [
                 .init("client"), .init("address"), .init("reachable"), .init("version"), .init("uptime", alignment: .right),
                 .init("users", alignment: .right), .init("today", alignment: .right), .init("confirmed"), .init("key"),
+                .init("key age", alignment: .right),
             ])
             for row in rows {
                 guard let status = row.status else {
@@ -60,7 +61,8 @@ struct StatusCommand: AsyncParsableCommand {
                 } ?? "never"
                 table.append([row.client, row.address, "yes", status.version, Self.age(TimeInterval(status.uptimeSeconds)),
                               String(status.users), "$" + status.today.price.formatted(decimals: 6), confirmed,
-                              status.openrouterKey.map { "\($0.hint) \($0.hash.prefix(8))" } ?? "none"])
+                              status.openrouterKey.map { "\($0.hint) \($0.hash.prefix(8))" } ?? "none",
+                              status.openrouterKey?.setAt.map { Self.age(Date().timeIntervalSince($0)) } ?? "-"])
             }
             print(table.render(), terminator: "")
         }

@@ -8,7 +8,7 @@ struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
         abstract: "Usage across the fleet, from each instance's own books.",
-        subcommands: [UsageReportCommand.self]
+        subcommands: [UsageReportCommand.self, UsageReconcileCommand.self]
     )
 }
 

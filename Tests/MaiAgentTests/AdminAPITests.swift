@@ -85,7 +85,7 @@ struct AdminAPITests {
             #expect(swapped.status == .ok, "\(String(buffer: swapped.body))")
             let state = try AdminAPI.decoder.decode(OpenRouterKeyState.self, from: Data(buffer: swapped.body))
             #expect(state.currentHash == TokenService.sha256Hex("sk-or-v1-brand-new-key-42"))
-            #expect(state.oldKeys == [.init(hash: TokenService.sha256Hex(UsageTests.agentKey), provisional: 3)])
+            #expect(state.oldKeys == [.init(hash: TokenService.sha256Hex(UsageTests.agentKey), provisional: 3, inFlight: 0)])
         }
         try await agent.test { client in try await UsageTests.traffic(client, tokens: [tokens.user], count: 1) }
         #expect(harness.openRouter.generations.last?.keyHash == TokenService.sha256Hex("sk-or-v1-brand-new-key-42"))

@@ -138,6 +138,8 @@ struct IntegrationTestFleet: Sendable, Decodable {
     /// Brings a 3-host fleet up around the whole suite and always takes it down — unless the
     /// Makefile already did (`TESTFLEET_HOSTS_JSON`), in which case that fleet is used as is.
     struct Scope: SuiteTrait, TestScoping {
+        /// How many hosts to bring up.
+        var hosts = 3
         var isRecursive: Bool { false }
 
         func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
@@ -151,7 +153,7 @@ struct IntegrationTestFleet: Sendable, Decodable {
             defer { Task { await FleetTurn.shared.release() } }
             let directory = "/tmp/maitestfleet-swift-\(getpid())"
             defer { _ = try? IntegrationTestFleet.runScript(["down"], directory: directory) }
-            try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19091"], directory: directory)
+            try IntegrationTestFleet.runScript(["up", String(hosts), "--sim-port", "19091"], directory: directory)
             let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
             try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
         }
@@ -184,4 +186,7 @@ actor FleetTurn {
 extension Trait where Self == IntegrationTestFleet.Scope {
     /// Runs the suite against a live test fleet.
     static var testFleet: Self { Self() }
+
+    /// Runs the suite against a live test fleet of `hosts` hosts.
+    static func testFleet(hosts: Int) -> Self { Self(hosts: hosts) }
 }

@@ -44,8 +44,8 @@ struct MaictlWorkspace: Sendable {
     }
 
     /// Runs maictl; returns (exit status, stdout, stderr).
-    func run(_ arguments: [String]) throws -> (Int32, String, String) {
-        var environment = ProcessInfo.processInfo.environment
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String, String) {
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["MAICTL_STATE_DIR"] = work + "/state"
         environment["MAICTL_SSH_KEY"] = fleet.clientKey
         environment["SSH_AUTH_SOCK"] = nil

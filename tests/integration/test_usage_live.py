@@ -431,7 +431,7 @@ def test_admin_listener_token_status_and_key_swap(sim, rigs):
     assert swapped.status_code == 200, swapped.text
     state = swapped.json()
     assert state["current_hash"] == sha256_hex(fresh) and state["provisional"] == 0, state
-    assert state["old_keys"] == [{"hash": old_hash, "provisional": 3}], state
+    assert state["old_keys"] == [{"hash": old_hash, "provisional": 3, "in_flight": 0}], state
     assert fresh not in swapped.text
     after = rig.complete("Under the new key", MODELS[2])
     mine = [g for g in rig.sim.generations() if g["id"] == after["id"]]
@@ -444,7 +444,7 @@ def test_admin_listener_token_status_and_key_swap(sim, rigs):
     assert "Confirmed 4," in result.stdout and "0 still provisional" in result.stdout, result.stdout
     state = rig.admin_json("/admin/v1/openrouter-key")
     assert state["current_hash"] == sha256_hex(fresh) and state["provisional"] == 0, state
-    assert state["old_keys"] == [{"hash": old_hash, "provisional": 0}], state
+    assert state["old_keys"] == [{"hash": old_hash, "provisional": 0, "in_flight": 0}], state
     assert rig.status_counts() == {"confirmed": 4}
 
     status = rig.admin_json("/admin/v1/status")

@@ -15,6 +15,7 @@ struct AdminController {
         router.get("/admin/v1/openrouter-key", use: keyState)
         router.put("/admin/v1/openrouter-key", use: swapKey)
         router.get("/admin/v1/health", use: health)
+        router.post("/admin/v1/usage/confirm", use: confirmNow)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
@@ -46,9 +47,10 @@ struct AdminController {
                                         notReady: $0.notReady, failed: $0.failed, unverified: $0.unverified, remaining: $0.remaining,
                                         rateLimited: $0.rateLimited)
         }
-        let key = try await services.connections.enabled().first { $0.kind == .openrouter && $0.apiKey != nil }.map {
+        var key = try await services.connections.enabled().first { $0.kind == .openrouter && $0.apiKey != nil }.map {
             AdminStatus.KeyInfo(hash: TokenService.sha256Hex($0.apiKey!.value), hint: $0.keyHint, connectionId: $0.id)
         }
+        if let hash = key?.hash { key?.setAt = try await services.keySetTimes.setAt(hash: hash, now: services.clock.seconds) }
         let status = AdminStatus(
             instance: services.config.instance, name: services.config.name, version: MaiVersion.current,
             startedAt: services.startedAt, uptimeSeconds: Int64(now.timeIntervalSince(services.startedAt)),
@@ -86,9 +88,14 @@ struct AdminController {
         let currentHash = current.map { TokenService.sha256Hex($0.apiKey!.value) }
         let pending = try await services.retiredKeys.pendingByKey()
         let old = try await services.retiredKeys.all().map(\.hash).filter { $0 != currentHash }
+        let streaming = services.inFlight.snapshot
+        let setAt: Date? = if let currentHash { try await services.keySetTimes.setAt(hash: currentHash, now: services.clock.seconds) } else { nil }
         return OpenRouterKeyState(
             currentHash: currentHash, currentHint: current?.keyHint, provisional: currentHash.flatMap { pending[$0] } ?? 0,
-            oldKeys: Set(old + pending.keys.filter { $0 != currentHash }).sorted().map { .init(hash: $0, provisional: pending[$0] ?? 0) }
+            oldKeys: Set(old + pending.keys.filter { $0 != currentHash } + streaming.keys.filter { $0 != currentHash }).sorted().map {
+                .init(hash: $0, provisional: pending[$0] ?? 0, inFlight: streaming[$0] ?? 0)
+            },
+            keySetAt: setAt, inFlight: currentHash.flatMap { streaming[$0] } ?? 0
         )
     }
 
@@ -122,9 +129,23 @@ struct AdminController {
             try await services.retiredKeys.retire(key: old.value, baseURL: connection.baseURL, now: services.clock.seconds)
         }
         try await services.connections.save(connection)
+        try await services.keySetTimes.recordSet(hash: TokenService.sha256Hex(key), now: services.clock.seconds)
         await services.catalog.invalidate(connection.id)
         context.logger.notice("openrouter key swapped", metadata: ["mai.op": "admin.key_swap", "new_hash": .string(String(TokenService.sha256Hex(key).prefix(12)))])
         return try json(try await currentKeyState())
+    }
+
+    /// Runs one confirmation pass now (a key rotation drains the old key's provisional rows with it).
+    /// `?key_hash=` looks that key's provisional rows up now, whatever their backoff.
+    @Sendable func confirmNow(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let keyHash = request.uri.queryParameters.get("key_hash")
+        if let keyHash, keyHash.count != 64 || !keyHash.allSatisfy(\.isHexDigit) {
+            throw APIError(.badRequest, "key_hash must be a key's SHA-256 in hex (64 characters), as GET /admin/v1/openrouter-key lists them.")
+        }
+        let run = try await services.confirmations.runOnce(forcing: keyHash?.lowercased())
+        return try json(AdminStatus.ConfirmationRun(
+            finishedAt: Date(timeIntervalSince1970: TimeInterval(run.finishedAt)), confirmed: run.confirmed, notReady: run.notReady,
+            failed: run.failed, unverified: run.unverified, remaining: run.remaining, rateLimited: run.rateLimited))
     }
 
     struct DeepHealth: Encodable {

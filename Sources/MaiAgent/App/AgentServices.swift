@@ -27,6 +27,10 @@ public struct AgentServices: Sendable {
     let budgets: Budgets
     let retiredKeys: RetiredKeys
     let confirmations: ConfirmationService
+    /// When each OpenRouter key was set (key age for maictl).
+    let keySetTimes: KeySetTimes
+    /// Completions streaming per OpenRouter key (a rotation drains the old key).
+    let inFlight: InFlightCompletions
 
     /// Opens and migrates the database, loads (or makes) the signing key, and wires the repositories.
     public init(
@@ -67,6 +71,8 @@ public struct AgentServices: Sendable {
         self.book = UsageBook(pool: database.pool)
         self.budgets = Budgets(pool: database.pool, book: book)
         self.retiredKeys = RetiredKeys(pool: database.pool, sealer: KeySealer(secret: secret))
+        self.keySetTimes = KeySetTimes(pool: database.pool)
+        self.inFlight = InFlightCompletions()
         self.confirmations = ConfirmationService(
             pool: database.pool, http: providerFactory.http, connections: connections, retiredKeys: retiredKeys, clock: clock,
             logger: logger, interval: .seconds(config.usageSyncInterval), instance: config.instance

@@ -17,6 +17,8 @@ struct CompletionService: Sendable {
         var chatID: String?
         var userMessageID: String?
         var assistantMessageID: String?
+        /// Counts this completion under its OpenRouter key until it is booked.
+        var lease: InFlightCompletions.Lease?
     }
 
     /// How a completion ended, for the caller's final answer.
@@ -49,6 +51,9 @@ struct CompletionService: Sendable {
             request.user = Self.externalUser(instance: services.config.instance, userID: identity.user.id)
         }
         var plan = Plan(entry: entry, connection: connection, request: request)
+        if connection.kind == .openrouter, let key = connection.apiKey {
+            plan.lease = services.inFlight.begin(hash: TokenService.sha256Hex(key.value))
+        }
         if savesChat, let chatID = form.chat_id {
             try await placeInChat(form, chatID: chatID, identity: identity, plan: &plan)
         } else {
@@ -184,6 +189,7 @@ struct CompletionService: Sendable {
                                 error: finalOutcome.failure?.message ?? (finalOutcome.clientGone ? "Stopped before the answer was complete." : nil))
             await earlyBooking?.value
             await record(id: generationID, plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
+            plan.lease?.end()
         }.value
         return outcome
     }

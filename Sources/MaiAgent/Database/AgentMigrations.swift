@@ -268,6 +268,14 @@ enum AgentMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v6-openrouter-keys") { db in
+            // When each OpenRouter key was set on this agent (or first seen, for one from the
+            // environment): maictl shows the key's age and rotates by it.
+            try db.create(table: "openrouter_key_set") { t in
+                t.primaryKey("key_hash", .text)
+                t.column("set_at", .integer).notNull()
+            }
+        }
         // v7-branding: the instance's look, set by `maictl brand push` or the admin settings (one row).
         migrator.registerMigration("v7-branding") { db in
             try db.create(table: "branding") { t in

@@ -102,6 +102,9 @@ struct ConnectionsController {
             try await services.retiredKeys.retire(key: old.value, baseURL: before.baseURL, now: services.clock.seconds)
         }
         try await services.connections.save(connection)
+        if connection.kind == .openrouter, let key = connection.apiKey, key != before.apiKey {
+            try await services.keySetTimes.recordSet(hash: TokenService.sha256Hex(key.value), now: services.clock.seconds)
+        }
         await services.catalog.invalidate(id)
         context.logger.info("connection changed", metadata: ["mai.op": "connections.update", "mai.connection": .string(id)])
         return try await response(for: id)

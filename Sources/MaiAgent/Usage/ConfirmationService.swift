@@ -86,8 +86,10 @@ final class ConfirmationService: Service, Sendable {
     }
 
     /// One pass over every due provisional row. Runs never overlap: a second caller waits for nothing
-    /// and gets an empty result with the remaining count.
-    func runOnce() async throws -> RunResult {
+    /// and gets an empty result with the remaining count. With `keyHash`, that key's provisional rows
+    /// are looked up first even if their next attempt is not due (a key rotation draining the old
+    /// key asks for this); the rest of the run is as usual.
+    func runOnce(forcing keyHash: String? = nil) async throws -> RunResult {
         guard running.withLock({ busy in
             if busy { return false }
             busy = true
@@ -99,18 +101,29 @@ final class ConfirmationService: Service, Sendable {
         var result = RunResult()
         let keys = try await availableKeys()
         let pseudonyms = try await localPseudonyms()
+        var forced = keyHash
         while !Task.isCancelled {
             let now = clock.seconds
             if pausedUntil.withLock({ $0 }) > now { result.rateLimited = true; break }
+            let only = forced
+            forced = nil  // forced for the first batch only: a row not ready yet must not loop
             let due = try await pool.read { db in
-                try GenerationRecord
+                var request = GenerationRecord
                     .filter(GenerationRecord.CodingKeys.status == GenerationStatus.provisional.rawValue)
-                    .filter(GenerationRecord.CodingKeys.nextAttemptAt <= now)
+                if let only {
+                    request = request.filter(GenerationRecord.CodingKeys.keyHash == only)
+                } else {
+                    request = request.filter(GenerationRecord.CodingKeys.nextAttemptAt <= now)
+                }
+                return try request
                     .order(GenerationRecord.CodingKeys.createdAt)
                     .limit(self.batchSize)
                     .fetchAll(db)
             }
-            if due.isEmpty { break }
+            if due.isEmpty {
+                if only != nil { continue }
+                break
+            }
             // Each answer is written as soon as it arrives: a run killed midway keeps what it confirmed.
             var batch = result
             batch = try await withThrowingTaskGroup(of: Outcome.self) { group -> RunResult in

@@ -120,4 +120,10 @@ enum ISO8601 {
     static func day(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash))
     }
+
+    /// Noon UTC of the day `YYYY-MM-DD`, or `nil` when `text` is not such a day.
+    static func parseDay(_ text: String) -> Date? {
+        guard let date = try? Date(text + "T12:00:00Z", strategy: .iso8601), day(date) == text else { return nil }
+        return date
+    }
 }

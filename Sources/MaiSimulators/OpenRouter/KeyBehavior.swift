@@ -23,12 +23,18 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
     public var generationError: Int?
     /// Milliseconds each `/generation` lookup takes (a slow OpenRouter).
     public var generationLatencyMs: Int?
+    /// Answer `GET /key` with this status (an agent validating the key then refuses it).
+    public var keyError: Int?
+    /// `daily`, `weekly` or `monthly`: when the registered key's `limit` resets.
+    public var limitReset: String?
 
     public init(
         error: Int? = nil, latencyMs: Int? = nil, tps: Double? = nil, generationDelayMs: Int? = nil,
         management: Bool? = nil, disabled: Bool? = nil, limit: Double? = nil, name: String? = nil, generationError: Int? = nil,
-        generationLatencyMs: Int? = nil
+        generationLatencyMs: Int? = nil, keyError: Int? = nil, limitReset: String? = nil
     ) {
+        self.keyError = keyError
+        self.limitReset = limitReset
         self.generationLatencyMs = generationLatencyMs
         self.generationError = generationError
         self.error = error
@@ -47,6 +53,8 @@ public struct KeyBehavior: Sendable, Equatable, Codable {
         case generationDelayMs = "generation_delay_ms"
         case generationError = "generation_error"
         case generationLatencyMs = "generation_latency_ms"
+        case keyError = "key_error"
+        case limitReset = "limit_reset"
     }
 
     /// The request-level behaviour this key implies.

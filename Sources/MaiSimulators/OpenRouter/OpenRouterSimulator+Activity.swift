@@ -7,7 +7,8 @@ extension OpenRouterSimulator {
     /// one row per date and model, newest first.
     func activity(_ request: Request) throws -> Response {
         _ = try authenticateManagement(request)
-        let today = UsagePeriods(now: clock.now).day
+        let asOf = store.withLock { $0.faults.activityAsOf }.flatMap(ISO8601.parseDay)
+        let today = UsagePeriods(now: asOf ?? clock.now).day
         let earliest = today.addingTimeInterval(-30 * 86_400)
         let dateFilter = SimulatorResponses.query(request, "date")
         if let dateFilter {

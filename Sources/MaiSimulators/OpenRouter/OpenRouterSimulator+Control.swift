@@ -28,3 +28,34 @@ extension OpenRouterSimulator {
         SimulatorResponses.json(.object([("data", .array(generations.map(\.controlJSON)))]))
     }
 }
+
+extension OpenRouterSimulator {
+    /// `POST /__sim/faults` `{management_error?, created_key_behavior?, activity_as_of?}`: replaces
+    /// the faults in force (`{}` clears them); answers them.
+    func controlFaults(_ incoming: Request) async throws -> Response {
+        var request = incoming
+        let buffer = try await request.collectBody(upTo: 64 * 1024)
+        let faults: SimulatorFaults
+        do {
+            faults = try JSONDecoder().decode(SimulatorFaults.self, from: Data(buffer: buffer))
+        } catch {
+            throw OpenRouterError(400, "Send {\"management_error\": 503?, \"created_key_behavior\": {…}?, \"activity_as_of\": \"YYYY-MM-DD\"?, \"generation_error\": 503?} (\(error.localizedDescription)).")
+        }
+        if let day = faults.activityAsOf, ISO8601.parseDay(day) == nil {
+            throw OpenRouterError(400, "activity_as_of must be a day as YYYY-MM-DD.")
+        }
+        setFaults(faults)
+        return controlFaultsState()
+    }
+
+    /// `GET /__sim/faults`.
+    func controlFaultsState() -> Response {
+        let faults = store.withLock { $0.faults }
+        return SimulatorResponses.json(.object([
+            ("management_error", JSONValue.int(faults.managementError)),
+            ("created_key_behavior", faults.createdKeyBehavior.map { _ in JSONValue.bool(true) } ?? JSONValue.null),
+            ("activity_as_of", .string(faults.activityAsOf)),
+            ("generation_error", JSONValue.int(faults.generationError)),
+        ]))
+    }
+}

@@ -7,6 +7,9 @@ extension OpenRouterSimulator {
     func currentKey(_ request: Request) throws -> Response {
         let key = try authenticate(request)
         if key.disabled { throw OpenRouterError.disabledKey }
+        if let code = key.behavior.keyError {
+            throw OpenRouterError.simulated(code, retryAfterSeconds: configuration.retryAfterSeconds, now: Int64(clock.now.timeIntervalSince1970), model: nil)
+        }
         let usage = usageSummary(of: key)
         let data = JSONValue.object([
             ("label", .string(key.maskedLabel)),
@@ -56,7 +59,8 @@ extension OpenRouterSimulator {
             throw OpenRouterError(400, "Invalid request parameters: \"name\" is required.")
         }
         try body.validate()
-        var key = SimulatedKey(secret: SimulatedKey.newSecret(), name: name, listed: true, createdAt: clock.now)
+        let behavior = store.withLock { $0.faults.createdKeyBehavior } ?? KeyBehavior()
+        var key = SimulatedKey(secret: SimulatedKey.newSecret(), name: name, listed: true, createdAt: clock.now, behavior: behavior)
         body.apply(to: &key)
         store.withLock { $0.insert(key) }
         return SimulatorResponses.json(.object([("data", item(key)), ("key", .string(key.secret))]), status: .created)

@@ -45,6 +45,8 @@ public final class OpenRouterSimulator: Sendable {
         let control = router.group("__sim")
         control.post("keys") { request, _ in try await self.controlRegisterKey(request) }
         control.get("generations") { _, _ in self.controlGenerations() }
+        control.post("faults") { request, _ in try await self.controlFaults(request) }
+        control.get("faults") { _, _ in self.controlFaultsState() }
         control.post("reset") { _, _ in self.reset(); return Response(status: .noContent) }
     }
 
@@ -80,6 +82,7 @@ public final class OpenRouterSimulator: Sendable {
             key.isManagement = behavior.management ?? key.isManagement
             key.disabled = behavior.disabled ?? key.disabled
             if let limit = behavior.limit { key.limit = USDNanos(usd: String(format: "%.9f", limit)) }
+            if let reset = behavior.limitReset { key.limitReset = reset }
             if let name = behavior.name { key.name = name; key.listed = true }
             store.revoked.remove(hash)
             store.insert(key)
@@ -132,10 +135,20 @@ public final class OpenRouterSimulator: Sendable {
         return key
     }
 
-    /// The key, which must be a management key.
+    /// The key, which must be a management key. A management outage switched on through
+    /// `/__sim/faults` answers every management call with its status first.
     func authenticateManagement(_ request: Request) throws -> SimulatedKey {
+        if let code = store.withLock({ $0.faults.managementError }) {
+            throw OpenRouterError.simulated(code, retryAfterSeconds: configuration.retryAfterSeconds,
+                                            now: Int64(clock.now.timeIntervalSince1970), model: nil)
+        }
         let key = try authenticate(request)
         guard key.isManagement else { throw OpenRouterError.managementOnly }
         return key
+    }
+
+    /// Sets the faults (what `POST /__sim/faults` does).
+    public func setFaults(_ faults: SimulatorFaults) {
+        store.withLock { $0.faults = faults }
     }
 }

@@ -11,6 +11,8 @@ struct OpenRouterStore: Sendable {
     var revoked: Set<String> = []
     var generations: [GenerationRecord] = []
     var generationIndex: [String: Int] = [:]
+    /// Faults switched on through `POST /__sim/faults`.
+    var faults = SimulatorFaults()
 
     mutating func insert(_ key: SimulatedKey) {
         if keys[key.hash] == nil { keyOrder.append(key.hash) }
