@@ -4,7 +4,7 @@ import Testing
 @testable import MaiFleet
 
 /// A transport that answers from a script and fails when the script runs out (fail by default).
-final class ScriptedTransport: HetznerTransport, Sendable {
+final class ScriptedHetznerTransport: HetznerTransport, Sendable {
     struct Exhausted: Error {}
     private let state: Mutex<(answers: [Result<HetznerResponse, HetznerClientError>], sent: [HetznerRequest])>
 
@@ -42,7 +42,7 @@ final class SleepLog: Sendable {
         return #"{"ssh_keys":[\#(keys.joined(separator: ","))],"meta":{"pagination":{"page":1,"per_page":50,"previous_page":null,"next_page":\#(next.map(String.init) ?? "null"),"last_page":2,"total_entries":3}}}"#
     }
 
-    func client(_ transport: ScriptedTransport, sleeps: SleepLog, now: Date = Date()) -> HetznerClient {
+    func client(_ transport: ScriptedHetznerTransport, sleeps: SleepLog, now: Date = Date()) -> HetznerClient {
         HetznerClient(transport: transport, sleep: { sleeps.record($0) }, now: { now })
     }
 
@@ -74,7 +74,7 @@ final class SleepLog: Sendable {
     }
 
     @Test func errorsNameTheFieldsAndTheCorrelationID() async throws {
-        let transport = ScriptedTransport([ScriptedTransport.answer(400,
+        let transport = ScriptedHetznerTransport([ScriptedHetznerTransport.answer(400,
             #"{"error":{"code":"invalid_input","message":"invalid input in field 'name'","details":{"fields":[{"name":"name","messages":["must be a valid hostname"]}]}}}"#)])
         let error = await #expect(throws: HetznerAPIError.self) {
             _ = try await client(transport, sleeps: SleepLog()).sshKeys()
@@ -93,10 +93,10 @@ final class SleepLog: Sendable {
     }
 
     @Test func rateLimitedRequestsAreRetriedWithBackoff() async throws {
-        let transport = ScriptedTransport([
-            ScriptedTransport.answer(429, Self.rateLimitError),
-            ScriptedTransport.answer(429, Self.rateLimitError),
-            ScriptedTransport.answer(200, Self.keysPage([1], nil)),
+        let transport = ScriptedHetznerTransport([
+            ScriptedHetznerTransport.answer(429, Self.rateLimitError),
+            ScriptedHetznerTransport.answer(429, Self.rateLimitError),
+            ScriptedHetznerTransport.answer(200, Self.keysPage([1], nil)),
         ])
         let sleeps = SleepLog()
         let keys = try await client(transport, sleeps: sleeps).sshKeys()
@@ -108,7 +108,7 @@ final class SleepLog: Sendable {
     }
 
     @Test func retriesStopAfterFiveTries() async {
-        let transport = ScriptedTransport(Array(repeating: ScriptedTransport.answer(429, Self.rateLimitError), count: 6))
+        let transport = ScriptedHetznerTransport(Array(repeating: ScriptedHetznerTransport.answer(429, Self.rateLimitError), count: 6))
         let sleeps = SleepLog()
         await #expect(throws: HetznerAPIError.self) { _ = try await client(transport, sleeps: sleeps).sshKeys() }
         #expect(transport.sent.count == 5)
@@ -116,7 +116,7 @@ final class SleepLog: Sendable {
     }
 
     @Test func aFailedCreateIsNotRepeatedWithoutAClearNo() async {
-        let transport = ScriptedTransport([ScriptedTransport.answer(502, "<html>bad gateway</html>")])
+        let transport = ScriptedHetznerTransport([ScriptedHetznerTransport.answer(502, "<html>bad gateway</html>")])
         await #expect(throws: HetznerAPIError.self) {
             _ = try await client(transport, sleeps: SleepLog()).createSSHKey(name: "a", publicKey: "ssh-ed25519 AAAA", labels: [:])
         }
@@ -129,9 +129,9 @@ final class SleepLog: Sendable {
     }
 
     @Test func paginationIsFollowedToTheLastPage() async throws {
-        let transport = ScriptedTransport([
-            ScriptedTransport.answer(200, Self.keysPage([1, 2], 2)),
-            ScriptedTransport.answer(200, Self.keysPage([3], nil)),
+        let transport = ScriptedHetznerTransport([
+            ScriptedHetznerTransport.answer(200, Self.keysPage([1, 2], 2)),
+            ScriptedHetznerTransport.answer(200, Self.keysPage([3], nil)),
         ])
         let keys = try await client(transport, sleeps: SleepLog()).sshKeys()
         #expect(keys.map(\.id) == [1, 2, 3])
@@ -141,9 +141,9 @@ final class SleepLog: Sendable {
     @Test func aSpentBudgetIsWaitedForBeforeTheNextRequest() async throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let spent = ["RateLimit-Limit": "3600", "RateLimit-Remaining": "0", "RateLimit-Reset": "1800003600"]
-        let transport = ScriptedTransport([
-            ScriptedTransport.answer(200, Self.keysPage([1], nil), headers: spent),
-            ScriptedTransport.answer(200, Self.keysPage([1], nil)),
+        let transport = ScriptedHetznerTransport([
+            ScriptedHetznerTransport.answer(200, Self.keysPage([1], nil), headers: spent),
+            ScriptedHetznerTransport.answer(200, Self.keysPage([1], nil)),
         ])
         let sleeps = SleepLog()
         let hetzner = client(transport, sleeps: sleeps, now: now)
@@ -156,14 +156,14 @@ final class SleepLog: Sendable {
 
     @Test func aFailedActionAndAHungActionAreReported() async throws {
         let failed = #"{"action":{"id":5,"command":"create_server","status":"error","progress":40,"started":"2026-01-01T00:00:00+00:00","finished":null,"resources":[],"error":{"code":"server_error","message":"host failed"}}}"#
-        let transport = ScriptedTransport([ScriptedTransport.answer(200, failed)])
+        let transport = ScriptedHetznerTransport([ScriptedHetznerTransport.answer(200, failed)])
         let running = HetznerAction(id: 5, command: "create_server", status: "running", progress: 0, started: "")
         let error = await #expect(throws: HetznerClientError.self) {
             try await client(transport, sleeps: SleepLog()).wait(for: running, timeout: .seconds(60))
         }
         #expect(error == .actionFailed(id: 5, command: "create_server", code: "server_error", message: "host failed"))
 
-        let hung = ScriptedTransport([])
+        let hung = ScriptedHetznerTransport([])
         let timeout = await #expect(throws: HetznerClientError.self) {
             try await client(hung, sleeps: SleepLog()).wait(for: running, timeout: .zero)
         }

@@ -6,7 +6,7 @@ import Testing
 
 /// A transport that answers from a script and records what was sent; a request nobody scripted
 /// fails the test (fail by default).
-final class ScriptedTransport: OpenRouterTransport {
+final class ScriptedOpenRouterTransport: OpenRouterTransport {
     private let state = Mutex<([OpenRouterRequest], [OpenRouterResponse])>(([], []))
 
     init(_ answers: [OpenRouterResponse]) {
@@ -50,13 +50,13 @@ struct OpenRouterManagementClientTests {
         {"data":[{"byok_usage_inference":0.012,"completion_tokens":125,"date":"2025-08-24","endpoint_id":"550e8400-e29b-41d4-a716-446655440000","model":"openai/gpt-4.1","model_permaslug":"openai/gpt-4.1-2025-04-14","prompt_tokens":50,"provider_name":"OpenAI","reasoning_tokens":25,"requests":5,"usage":0.015}]}
         """#
 
-    func client(_ transport: ScriptedTransport) -> OpenRouterManagementClient {
+    func client(_ transport: ScriptedOpenRouterTransport) -> OpenRouterManagementClient {
         OpenRouterManagementClient(baseURL: Self.base, managementKey: Secret(Self.mgmt), transport: transport)
     }
 
     @Test("create sends the name, the exact limit and the reset with the management key; the secret comes back once")
     func createKey() async throws {
-        let transport = ScriptedTransport([ScriptedTransport.json(201, Self.created)])
+        let transport = ScriptedOpenRouterTransport([ScriptedOpenRouterTransport.json(201, Self.created)])
         let created = try await client(transport).createKey(NewOpenRouterKey(name: "mai-acme-2026-11-26", limit: Money(decimal: "100.25"), limitReset: "monthly"))
         let request = try #require(transport.requests.first)
         #expect(request.method == "POST")
@@ -81,11 +81,11 @@ struct OpenRouterManagementClientTests {
     @Test("list, get, patch, delete build the documented paths and decode the documented shapes exactly")
     func keysCRUD() async throws {
         let hash = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943"
-        let transport = ScriptedTransport([
-            ScriptedTransport.json(200, #"{"data":[\#(Self.keyItem)]}"#),
-            ScriptedTransport.json(200, #"{"data":\#(Self.keyItem)}"#),
-            ScriptedTransport.json(200, #"{"data":\#(Self.keyItem.replacingOccurrences(of: "\"disabled\":false", with: "\"disabled\":true"))}"#),
-            ScriptedTransport.json(200, #"{"deleted":true}"#),
+        let transport = ScriptedOpenRouterTransport([
+            ScriptedOpenRouterTransport.json(200, #"{"data":[\#(Self.keyItem)]}"#),
+            ScriptedOpenRouterTransport.json(200, #"{"data":\#(Self.keyItem)}"#),
+            ScriptedOpenRouterTransport.json(200, #"{"data":\#(Self.keyItem.replacingOccurrences(of: "\"disabled\":false", with: "\"disabled\":true"))}"#),
+            ScriptedOpenRouterTransport.json(200, #"{"deleted":true}"#),
         ])
         let api = client(transport)
         let listed = try await api.listKeys(includeDisabled: true, offset: 100)
@@ -110,10 +110,10 @@ struct OpenRouterManagementClientTests {
 
     @Test("/key, /activity and /credits decode the documented shapes; activity filters by key hash")
     func accountEndpoints() async throws {
-        let transport = ScriptedTransport([
-            ScriptedTransport.json(200, Self.currentKey),
-            ScriptedTransport.json(200, Self.activity),
-            ScriptedTransport.json(200, #"{"data":{"total_credits":100.5,"total_usage":25.75}}"#),
+        let transport = ScriptedOpenRouterTransport([
+            ScriptedOpenRouterTransport.json(200, Self.currentKey),
+            ScriptedOpenRouterTransport.json(200, Self.activity),
+            ScriptedOpenRouterTransport.json(200, #"{"data":{"total_credits":100.5,"total_usage":25.75}}"#),
         ])
         let api = client(transport)
         let current = try await api.currentKey()
@@ -132,11 +132,11 @@ struct OpenRouterManagementClientTests {
 
     @Test("errors: OpenRouter's message and status, unreadable answers, bad hashes, a missing key")
     func errors() async throws {
-        let transport = ScriptedTransport([
-            ScriptedTransport.json(401, #"{"error":{"code":401,"message":"No auth credentials found"}}"#),
-            ScriptedTransport.json(404, #"{"error":{"code":404,"message":"Key not found"}}"#),
-            ScriptedTransport.json(200, #"{"data":{"hash":"x"}}"#),
-            ScriptedTransport.json(503, "upstream sad"),
+        let transport = ScriptedOpenRouterTransport([
+            ScriptedOpenRouterTransport.json(401, #"{"error":{"code":401,"message":"No auth credentials found"}}"#),
+            ScriptedOpenRouterTransport.json(404, #"{"error":{"code":404,"message":"Key not found"}}"#),
+            ScriptedOpenRouterTransport.json(200, #"{"data":{"hash":"x"}}"#),
+            ScriptedOpenRouterTransport.json(503, "upstream sad"),
         ])
         let api = client(transport)
         await #expect(throws: OpenRouterAPIError.http(status: 401, message: "No auth credentials found")) { try await api.listKeys() }
