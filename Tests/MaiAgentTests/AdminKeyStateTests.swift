@@ -85,13 +85,15 @@ struct AdminKeyStateTests {
     func forcedConfirmation() async throws {
         let harness = try await SimulatorHarness.start(configuration: SimulatorHarness.immediateGenerations)
         defer { harness.stop() }
-        harness.openRouter.registerKey(UsageTests.agentKey, behavior: KeyBehavior(generationDelayMs: 300))
+        // Long enough that the first pass surely comes before OpenRouter has the generation, even on a
+        // loaded machine; the forced pass comes after it.
+        harness.openRouter.registerKey(UsageTests.agentKey, behavior: KeyBehavior(generationDelayMs: 2500))
         let agent = try await TestAgent(environment: harness.environment())
         let tokens = try await agent.test { client in try await client.seedAccounts() }
         try await agent.test { client in try await UsageTests.traffic(client, tokens: [tokens.user], count: 1) }
         let first = try await agent.services.confirmations.runOnce()
         #expect(first.notReady == 1 && first.remaining == 1, "\(first)")
-        try await Task.sleep(for: .milliseconds(400))  // OpenRouter has it now; the agent's backoff says 15 s
+        try await Task.sleep(for: .milliseconds(2600))  // OpenRouter has it now; the agent's backoff says 15 s
         let hash = TokenService.sha256Hex(UsageTests.agentKey)
         try await AdminAPITests.adminApp(agent).test(.router) { client in
             func confirm(_ query: String) async throws -> (HTTPResponse.Status, AdminStatus.ConfirmationRun?) {
