@@ -61,7 +61,18 @@ struct HealthCommand: AsyncParsableCommand {
             throw ExitCode(HealthState.unknown.exitCode)
         }
 
-        let probe = HealthProbe(connector: connector)
+        // OpenRouter's view of each agent's key, when the operator's management key is set.
+        var openRouter: OpenRouterManagementClient?
+        if !(ProcessInfo.processInfo.environment["OPENROUTER_MANAGEMENT_KEY"] ?? "").isEmpty {
+            do {
+                openRouter = try OpenRouterManagementClient.fromEnvironment()
+            } catch {
+                Stderr.write("maictl health: \(error)")
+                print("UNKNOWN: maictl health could not start (see stderr)")
+                throw ExitCode(HealthState.unknown.exitCode)
+            }
+        }
+        let probe = HealthProbe(connector: connector, openRouter: openRouter)
         let evaluator = HealthEvaluator(thresholds: thresholds)
         let limit = deadline
         let progress = FleetProgress(total: instances.count, action: "health")

@@ -29,9 +29,36 @@ struct HealthEvaluatorTests {
         #expect(health.state == .ok)
         #expect(health.problems.isEmpty)
         let informational = health.checks.filter(\.informational).map(\.name)
-        #expect(informational == ["tls", "openrouter_key"])
-        #expect(health.checks.first { $0.name == "openrouter_key" }?.state == .unknown)
+        #expect(informational == ["openrouter_key", "tls"] || informational == ["tls", "openrouter_key"])
+        #expect(health.checks.first { $0.name == "openrouter_key" }?.message.contains("set OPENROUTER_MANAGEMENT_KEY") == true)
         #expect(health.checks.first { $0.name == "backup_age" }?.message == "last backup 60m ago")
+    }
+
+    func key(limit: String?, remaining: String?, disabled: Bool = false) -> OpenRouterKey {
+        OpenRouterKey(hash: "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943", name: "mai-acme-2026-11-01",
+                      label: "sk-or-v1-0e6...1c96", disabled: disabled, limit: limit.map { Money(decimal: $0)! },
+                      limitRemaining: remaining.map { Money(decimal: $0)! }, limitReset: "monthly", includeByokInLimit: false,
+                      usage: .zero, usageDaily: .zero, usageWeekly: .zero, usageMonthly: .zero,
+                      createdAt: "2026-11-01T00:00:00Z", updatedAt: nil, expiresAt: nil)
+    }
+
+    @Test func openRouterKeyRemainingLimitAndDisabled() {
+        func state(_ key: OpenRouterKey) -> HealthCheck? {
+            var observation = healthy()
+            observation.openRouterKey = .value(key)
+            return check("openrouter_key", observation)
+        }
+        // Default thresholds: WARNING below 20 % of the limit left, CRITICAL below 5 %.
+        #expect(state(key(limit: "100", remaining: "20"))?.state == .ok)
+        #expect(state(key(limit: "100", remaining: "19.99"))?.state == .warning)
+        #expect(state(key(limit: "100", remaining: "4.99"))?.state == .critical)
+        #expect(state(key(limit: "100", remaining: "0"))?.message.contains("$0.00 of $100.00 left") == true)
+        #expect(state(key(limit: nil, remaining: nil))?.state == .ok)
+        let disabled = state(key(limit: "100", remaining: "50", disabled: true))
+        #expect(disabled?.state == .critical && disabled?.message.contains("maictl keys rotate") == true)
+        var failed = healthy()
+        failed.openRouterKey = .failed("OpenRouter did not describe key f01d5260: 404")
+        #expect(check("openrouter_key", failed)?.state == .unknown)
     }
 
     @Test func backupAgeEdgesAndNoBackupIsAWarning() {

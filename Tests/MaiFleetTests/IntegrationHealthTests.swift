@@ -71,6 +71,48 @@ struct IntegrationHealthTests {
         #expect(verbose.0 == 0 && verbose.1.contains("last backup") && verbose.1.contains("UNKNOWN (not counted)"), "\(verbose.1)")
     }
 
+    /// Registers `key` at the fleet's OpenRouter simulator with a spending limit and state.
+    func registerAtSimulator(_ key: String, limit: Double, disabled: Bool = false) throws {
+        let root = String(fleet.simUrl.dropLast("/api/v1".count))
+        var request = URLRequest(url: URL(string: root + "/__sim/keys")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["key": key, "behavior": ["limit": limit, "disabled": disabled, "name": "mai-test"]])
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status = 0
+        URLSession.shared.dataTask(with: request) { _, response, _ in
+            status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            done.signal()
+        }.resume()
+        done.wait()
+        #expect(status == 201)
+    }
+
+    @Test func theOpenRouterKeyIsCheckedAtOpenRouterWhenTheManagementKeyIsSet() throws {
+        #expect(try run("backup", "--all", "--fleet", work + "/fleet").0 == 0)
+        // Without the management key the check is shown, not counted.
+        let plain = try run("health", "--fleet", work + "/fleet", "--verbose")
+        #expect(plain.0 == 0 && plain.1.contains("set OPENROUTER_MANAGEMENT_KEY"), "\(plain.1)")
+
+        // h1's key is active with room left, h2's is disabled at OpenRouter: CRITICAL, named.
+        try registerAtSimulator("sk-or-v1-testfleet-h1", limit: 50)
+        try registerAtSimulator("sk-or-v1-testfleet-h2", limit: 50, disabled: true)
+        let management = ["OPENROUTER_MANAGEMENT_KEY": "sk-or-v1-mgmt-health", "OPENROUTER_BASE_URL": fleet.simUrl]
+        let (status, out, err) = try workspace.run(["health", "--fleet", work + "/fleet", "--only", "maitf-h1,maitf-h2", "--json"],
+                                                   environment: management)
+        #expect(status == 2, "\(out)\(err)")
+        let report = try decode(out)
+        let instances = try #require(report["instances"] as? [[String: Any]])
+        func keyCheck(_ name: String) -> [String: Any]? {
+            let instance = instances.first { $0["instance"] as? String == name }
+            return (instance?["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "openrouter_key" }
+        }
+        #expect(keyCheck("maitf-h1")?["state"] as? String == "OK", "\(out)")
+        #expect((keyCheck("maitf-h1")?["message"] as? String)?.contains("of $50.00 left") == true, "\(out)")
+        #expect(keyCheck("maitf-h2")?["state"] as? String == "CRITICAL", "\(out)")
+        #expect((keyCheck("maitf-h2")?["message"] as? String)?.contains("disabled at OpenRouter") == true, "\(out)")
+    }
+
     @Test func aHostWithSSHDownIsCriticalAndNamedAndNotified() throws {
         let down = try fleet.host(2)
         let up = try #require(fleet.hosts.first { $0.index != 2 })

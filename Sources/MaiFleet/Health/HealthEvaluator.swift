@@ -23,7 +23,7 @@ public struct HealthEvaluator: Sendable {
         checks.append(memory(observation.memory))
         checks.append(confirmation(observation.lastConfirmation, now: now))
         checks.append(tls(observation.tlsNotAfter, now: now))
-        checks.append(HealthCheck("openrouter_key", .unknown, "not available until key rotation exists (the agent does not report key validity or remaining limit yet)", informational: true))
+        checks.append(openRouterKey(observation.openRouterKey))
         checks.append(backup(observation.lastBackup, now: now))
         return InstanceHealth(instance: instance, address: address, checks: checks)
     }
@@ -112,6 +112,22 @@ public struct HealthEvaluator: Sendable {
         let limit = state == .critical ? thresholds.confirmationAgeCriticalSeconds : thresholds.confirmationAgeWarningSeconds
         return HealthCheck("confirmation_age", state, "last usage confirmation \(HealthFormat.age(seconds)) ago"
                            + (state == .ok ? "" : ", older than \(HealthFormat.age(Double(limit)))"), value: seconds)
+    }
+
+    /// The agent's key at OpenRouter: disabled is CRITICAL; the remaining limit against its limit.
+    func openRouterKey(_ observed: Observed<OpenRouterKey>) -> HealthCheck {
+        guard case .value(let key) = observed else { return missing("openrouter_key", observed)! }
+        let name = "key \(key.label) (\(key.hash.prefix(8)))"
+        if key.disabled { return HealthCheck("openrouter_key", .critical, "\(name) is disabled at OpenRouter: chats fail — run maictl keys rotate") }
+        guard let limit = key.limit, limit.nanos > 0, let remaining = key.limitRemaining else {
+            return HealthCheck("openrouter_key", .ok, "\(name) is active, no spending limit")
+        }
+        let percent = Double(max(0, remaining.nanos)) * 100 / Double(limit.nanos)
+        let state: HealthState = percent < Double(thresholds.keyRemainingCriticalPercent) ? .critical
+            : percent < Double(thresholds.keyRemainingWarningPercent) ? .warning : .ok
+        let reset = key.limitReset.map { ", resets \($0)" } ?? ""
+        return HealthCheck("openrouter_key", state, "\(name): $\(remaining.formatted(decimals: 2)) of $\(limit.formatted(decimals: 2)) left (\(HealthFormat.percent(percent)))\(reset)"
+                           + (state == .ok ? "" : " — raise the limit in fleet/clients or at OpenRouter"), value: percent)
     }
 
     /// The newest backup in maictl's store (`maictl backup`, taken from cron): none is a WARNING.

@@ -82,6 +82,8 @@ public struct HealthObservation: Sendable {
     public var lastConfirmation: Observed<Date?>
     /// The TLS certificate's notAfter.
     public var tlsNotAfter: Observed<Date>
+    /// The agent's OpenRouter key as OpenRouter's management API describes it.
+    public var openRouterKey: Observed<OpenRouterKey> = .notApplicable("set OPENROUTER_MANAGEMENT_KEY to check the key's state and remaining limit")
     /// When the newest backup in this maictl's backup store was taken; `.value(nil)` when none was.
     public var lastBackup: Observed<Date?> = .skipped("not looked at")
 

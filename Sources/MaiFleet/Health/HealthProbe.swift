@@ -16,8 +16,14 @@ public struct HealthProbe: Sendable {
     /// The process (and container) name of the agent.
     public var agentName: String
 
-    public init(connector: FleetConnector, publicTimeout: TimeInterval = 5, stepTimeout: Duration = .seconds(8), agentName: String = "mai-agent") {
+    /// OpenRouter's management API (`OPENROUTER_MANAGEMENT_KEY`), to check each agent's key; nil
+    /// leaves that check out (shown, not counted).
+    public var openRouter: OpenRouterManagementClient?
+
+    public init(connector: FleetConnector, openRouter: OpenRouterManagementClient? = nil, publicTimeout: TimeInterval = 5,
+                stepTimeout: Duration = .seconds(8), agentName: String = "mai-agent") {
         self.connector = connector
+        self.openRouter = openRouter
         self.publicTimeout = publicTimeout
         self.stepTimeout = stepTimeout
         self.agentName = agentName
@@ -47,12 +53,25 @@ public struct HealthProbe: Sendable {
     }
 
     public func observe(_ instance: Instance) async -> HealthObservation {
-        var observation = await look(instance)
+        var (observation, keyHash) = await look(instance)
         observation.lastBackup = lastBackup(instance.slug)
+        if let openRouter {
+            switch keyHash {
+            case .value(let hash?):
+                do {
+                    observation.openRouterKey = .value(try await openRouter.key(hash: hash))
+                } catch {
+                    observation.openRouterKey = .failed("OpenRouter did not describe key \(hash.prefix(8)): \(error)")
+                }
+            case .value(nil): observation.openRouterKey = .failed("the agent has no OpenRouter key: chats through OpenRouter fail")
+            case .failed(let reason), .skipped(let reason), .notApplicable(let reason): observation.openRouterKey = .skipped("not checked: \(reason)")
+            }
+        }
         return observation
     }
 
-    func look(_ instance: Instance) async -> HealthObservation {
+    /// Everything but the backup store and OpenRouter; also the agent's key hash (from its status).
+    func look(_ instance: Instance) async -> (HealthObservation, Observed<String?>) {
         let url = Self.publicHealthURL(for: instance)
         async let publicHealth = Self.fetchStatus(url, timeout: publicTimeout)
         let session: SSHSession
@@ -60,7 +79,7 @@ public struct HealthProbe: Sendable {
             session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
                                                    knownHosts: connector.knownHosts, options: connector.options)
         } catch {
-            return .unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url)
+            return (.unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url), .skipped("no SSH session"))
         }
         // The read-only probes go in one exec: each exec costs the host a session and a shell.
         let batch = RemoteBatch([.processIDs(name: agentName), .diskUsage(path: "/"), .memoryInfo()])
@@ -75,15 +94,15 @@ public struct HealthProbe: Sendable {
             batchError = "\(error)"
         }
         let agent = await agentProcess(session, pgrep: outputs[0], batchError: batchError)
-        let (adminHealth, confirmation) = await admin(instance, session)
+        let (adminHealth, confirmation, keyHash) = await admin(instance, session)
         let disk: Observed<DiskUsage> = Self.read(outputs[1], batch.steps[1], batchError, parse: HealthParsing.diskUsage, what: "df output")
         let memory: Observed<MemoryInfo> = Self.read(outputs[2], batch.steps[2], batchError, parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
         let tls: Observed<Date> = Self.tlsApplies(to: instance)
             ? await certificateEnd(session, domain: instance.domain)
             : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
         await session.close()
-        return HealthObservation(agent: agent, publicHealth: await publicHealth, publicHealthURL: url, adminHealth: adminHealth,
-                                 disk: disk, memory: memory, lastConfirmation: confirmation, tlsNotAfter: tls)
+        return (HealthObservation(agent: agent, publicHealth: await publicHealth, publicHealthURL: url, adminHealth: adminHealth,
+                                  disk: disk, memory: memory, lastConfirmation: confirmation, tlsNotAfter: tls), keyHash)
     }
 
     /// `pgrep -x mai-agent` (which also sees containers' processes), else a container of that
@@ -111,12 +130,12 @@ public struct HealthProbe: Sendable {
     }
 
     /// `GET /admin/v1/health` (a 503 still carries the body) and `/admin/v1/status`.
-    func admin(_ instance: Instance, _ session: SSHSession) async -> (Observed<AdminHealth>, Observed<Date?>) {
+    func admin(_ instance: Instance, _ session: SSHSession) async -> (Observed<AdminHealth>, Observed<Date?>, Observed<String?>) {
         let token: Secret
         do {
             token = try connector.state.fleetToken(for: instance.slug)
         } catch {
-            return (.failed("no fleet token: \(error)"), .skipped("not checked: no fleet token"))
+            return (.failed("no fleet token: \(error)"), .skipped("not checked: no fleet token"), .skipped("no fleet token"))
         }
         let client = AdminAPIClient(tunnels: session, adminPort: connector.adminPort, token: token, timeout: stepTimeout, hostLabel: instance.slug)
         let health: AdminHealth
@@ -125,12 +144,13 @@ public struct HealthProbe: Sendable {
             if response.status != 503 { try client.check(response) }
             health = try AdminAPI.decoder.decode(AdminHealth.self, from: response.body)
         } catch {
-            return (.failed("\(error)"), .skipped("not checked: the admin API did not answer"))
+            return (.failed("\(error)"), .skipped("not checked: the admin API did not answer"), .skipped("the admin API did not answer"))
         }
         do {
-            return (.value(health), .value(try await client.status().lastConfirmation?.finishedAt))
+            let status = try await client.status()
+            return (.value(health), .value(status.lastConfirmation?.finishedAt), .value(status.openrouterKey?.hash))
         } catch {
-            return (.value(health), .failed("GET /admin/v1/status: \(error)"))
+            return (.value(health), .failed("GET /admin/v1/status: \(error)"), .failed("GET /admin/v1/status: \(error)"))
         }
     }
 

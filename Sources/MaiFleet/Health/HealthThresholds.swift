@@ -20,6 +20,11 @@ public struct HealthThresholds: Sendable, Hashable, Codable {
     public var backupAgeWarningSeconds: Int = 26 * 3600
     /// `backup_age_critical`: older than this is CRITICAL. Default 50h.
     public var backupAgeCriticalSeconds: Int = 50 * 3600
+    /// `key_remaining_warning_percent`: the OpenRouter key's remaining limit below this share of its
+    /// limit is WARNING. Default 20.
+    public var keyRemainingWarningPercent: Int = 20
+    /// `key_remaining_critical_percent`: below this is CRITICAL. Default 5.
+    public var keyRemainingCriticalPercent: Int = 5
 
     /// The defaults.
     public init() {}
@@ -31,6 +36,7 @@ public struct HealthThresholds: Sendable, Hashable, Codable {
         "confirmation_age_warning", "confirmation_age_critical",
         "tls_days_warning", "tls_days_critical",
         "backup_age_warning", "backup_age_critical",
+        "key_remaining_warning_percent", "key_remaining_critical_percent",
     ]
 }
 
@@ -63,6 +69,8 @@ extension HealthThresholds {
         let tlsCritical = days("tls_days_critical")
         let backupWarning = age("backup_age_warning", example: "\"26h\"")
         let backupCritical = age("backup_age_critical", example: "\"50h\"")
+        let keyWarning = percent("key_remaining_warning_percent")
+        let keyCritical = percent("key_remaining_critical_percent")
 
         diskWarning.map { diskFreeWarningPercent = $0.value }
         diskCritical.map { diskFreeCriticalPercent = $0.value }
@@ -74,6 +82,8 @@ extension HealthThresholds {
         tlsCritical.map { tlsDaysCritical = $0.value }
         backupWarning.map { backupAgeWarningSeconds = $0.value }
         backupCritical.map { backupAgeCriticalSeconds = $0.value }
+        keyWarning.map { keyRemainingWarningPercent = $0.value }
+        keyCritical.map { keyRemainingCriticalPercent = $0.value }
 
         // Headroom and days left: warning above critical. Ages: warning below critical.
         func order(_ warning: String, _ critical: String, _ warningLine: Int?, _ criticalLine: Int?,
@@ -95,6 +105,8 @@ extension HealthThresholds {
               tlsDaysWarning, tlsDaysCritical, lowerIsWorse: true)
         order("backup_age_warning", "backup_age_critical", backupWarning?.line, backupCritical?.line,
               backupAgeWarningSeconds, backupAgeCriticalSeconds, lowerIsWorse: false)
+        order("key_remaining_warning_percent", "key_remaining_critical_percent", keyWarning?.line, keyCritical?.line,
+              keyRemainingWarningPercent, keyRemainingCriticalPercent, lowerIsWorse: true)
     }
 
     private static func display(_ value: Int, _ key: String) -> String {
