@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -73,6 +73,12 @@ bench-usage:
 	$(SWIFT) build -c release --product mai-agent
 	$(SWIFT) build -c release --product mai-sim
 	$(PYTHON) scripts/bench-usage.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
+
+## make bench-rag: release build, then ingestion pages/s and retrieval latency at 100,000 passages
+bench-rag:
+	@scripts/install-deps.sh build
+	$(SWIFT) build -c release --product mai-agent
+	python3 scripts/bench-rag.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent
 
 clean:
 	rm -rf .build $(VENV)

@@ -25,6 +25,8 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
     CompletionsController(services: services).addRoutes(to: routes)
     UsageController(services: services, refreshSeconds: services.config.usageRefreshSeconds).addRoutes(to: routes)
     ChatsController(services: services).addRoutes(to: routes)
+    FilesController(services: services).addRoutes(to: routes)
+    KnowledgeController(services: services).addRoutes(to: routes)
     WebController().addRoutes(to: routes)
     return (router, routes.entries)
 }

@@ -17,6 +17,8 @@ struct CompletionService: Sendable {
         var chatID: String?
         var userMessageID: String?
         var assistantMessageID: String?
+        /// Passages retrieved from attached files or collections, cited as [1], [2], …
+        var sources: [Citation] = []
     }
 
     /// How a completion ended, for the caller's final answer.
@@ -56,6 +58,7 @@ struct CompletionService: Sendable {
                 ProviderChatRequest.Message(role: $0.role == "developer" ? "system" : $0.role, content: $0.content?.text ?? "")
             }
         }
+        try await addKnowledge(form.files ?? [], identity: identity, plan: &plan)
         return plan
     }
 

@@ -268,6 +268,7 @@ enum AgentMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v5-knowledge", migrate: KnowledgeSchema.create)
         return migrator
     }
 }

@@ -10,6 +10,7 @@ import { initChat, openChatPage, resetChat, reloadModels, trackScroll } from './
 import { initSettings, applyTheme } from './js/settings.js';
 import { initAdmin, loadConnections, loadModels as loadAdminModels } from './js/admin.js';
 import { initUsage, openAdminUsage, openMyUsage, stopUsage } from './js/usage.js';
+import { initKnowledge, openKnowledge, stopKnowledge } from './js/knowledge.js';
 
 export { t };
 
@@ -142,12 +143,16 @@ function route() {
     showMyUsage();
     return;
   }
+  if (hash === '#/knowledge') {
+    showKnowledge();
+    return;
+  }
   const chat = hash.match(/^#\/c\/([^/]+)$/);
   showChat(chat ? decodeURIComponent(chat[1]) : null);
 }
 
 function setNavCurrent(view) {
-  for (const [id, name] of [['nav-chat', 'chat'], ['nav-usage', 'usage'], ['nav-admin', 'admin']]) {
+  for (const [id, name] of [['nav-chat', 'chat'], ['nav-usage', 'usage'], ['nav-knowledge', 'knowledge'], ['nav-admin', 'admin']]) {
     if (view === name) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -155,6 +160,7 @@ function setNavCurrent(view) {
 
 function showChat(chatId) {
   stopUsage();
+  hideKnowledge();
   document.body.dataset.view = 'chat';
   show($('admin-view'), false);
   show($('my-usage-view'), false);
@@ -164,6 +170,7 @@ function showChat(chatId) {
 }
 
 function showAdmin(tab) {
+  hideKnowledge();
   document.body.dataset.view = 'admin';
   document.body.classList.remove('sidebar-open');
   show($('chat-view'), false);
@@ -196,6 +203,7 @@ function showAdmin(tab) {
 }
 
 function showMyUsage() {
+  hideKnowledge();
   document.body.dataset.view = 'usage';
   document.body.classList.remove('sidebar-open');
   show($('chat-view'), false);
@@ -203,6 +211,23 @@ function showMyUsage() {
   show($('my-usage-view'));
   setNavCurrent('usage');
   openMyUsage();
+}
+
+function hideKnowledge() {
+  stopKnowledge();
+  show($('knowledge-view'), false);
+}
+
+function showKnowledge() {
+  stopUsage();
+  document.body.dataset.view = 'knowledge';
+  document.body.classList.remove('sidebar-open');
+  show($('chat-view'), false);
+  show($('admin-view'), false);
+  show($('my-usage-view'), false);
+  show($('knowledge-view'));
+  setNavCurrent('knowledge');
+  openKnowledge().catch(reportError);
 }
 
 // MARK: - Admin: users
@@ -472,6 +497,7 @@ async function start() {
   initSettings({ onError: reportError, onNotice: notice });
   initAdmin({ onError: reportError, onNotice: notice, onModelsChanged: () => reloadModels().catch(() => {}) });
   initUsage({ onError: reportError, onNotice: notice });
+  initKnowledge({ onError: reportError, onNotice: notice });
   window.addEventListener('hashchange', () => {
     clearAlert();
     route();
