@@ -32,7 +32,8 @@ enum TextExtractor {
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw .corrupt("The file looks like JSON but does not parse (\(String(describing: error).prefix(120))). Fix the JSON and upload again.")
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "invalid JSON"
+            throw .corrupt("The file looks like JSON but does not parse (\(reason.prefix(160))). Fix the JSON and upload again.")
         }
         var lines: [String] = []
         func walk(_ value: Any, _ path: String) {

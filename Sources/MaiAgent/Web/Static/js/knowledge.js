@@ -241,7 +241,8 @@ export function attachedItems() {
 function renderAttachments() {
   const box = $('attachments');
   box.replaceChildren(...state.attached.map((item) => h('span', { className: 'attachment', dataset: { id: item.id, type: item.type } },
-    h('span', { text: `${item.type === 'collection' ? '📚' : '📄'} ${item.name}` }),
+    h('span', { className: 'attachment-kind', text: t(item.type === 'collection' ? 'knowledge.kind_collection' : 'knowledge.kind_file') }),
+    h('span', { className: 'attachment-name', text: item.name }),
     h('button', { type: 'button', className: 'icon-button attachment-remove', 'aria-label': t('knowledge.detach', { name: item.name }), text: '×',
       onclick: () => { state.attached = state.attached.filter((a) => a !== item); renderAttachments(); } }))));
   show(box, state.attached.length > 0);
@@ -303,7 +304,7 @@ function renderPicker() {
   list.replaceChildren(...(items.length ? items.map((item, i) => h('li', {
     role: 'option', id: `pick-${i}`, className: 'pick', 'aria-selected': String(i === index), dataset: { id: item.id, type: item.type },
     onmousedown: (event) => { event.preventDefault(); choose(item); },
-  }, `${item.type === 'collection' ? '📚' : '📄'} ${item.name}`)) : [h('li', { className: 'pick muted', text: t('knowledge.nothing_to_attach') })]));
+  }, h('span', { className: 'attachment-kind', text: `${t(item.type === 'collection' ? 'knowledge.kind_collection' : 'knowledge.kind_file')} ` }), item.name)) : [h('li', { className: 'pick muted', text: t('knowledge.nothing_to_attach') })]));
   show(list, true);
   $('composer-input').setAttribute('aria-activedescendant', items.length ? `pick-${index}` : '');
 }
