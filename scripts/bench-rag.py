@@ -85,23 +85,45 @@ class Agent:
 
 
 # MARK: - Synthetic text
+#
+# Natural language has a Zipfian vocabulary: a few words are everywhere, most are rare. The text is
+# drawn from 50,000 made-up word types with Zipf exponent 1.1 (the word of rank r has probability
+# proportional to r^-1.1), ~150 words a passage. The 150 most frequent types play the role of stop
+# words (the, and, of …): questions are made of content words, drawn by the same law from ranks
+# 150–50,000, 3 to 6 per question, as people type them.
 
-WORDS = [w for w in (
-    "invoice contract leave policy travel expense budget customer ticket release meeting board revenue product "
-    "office laptop security password holiday payroll salary bonus commission discount vendor purchase quote "
-    "approval manager director employee team lead support incident outage certificate backup retention privacy "
-    "request deadline training conference benefit gym bike lunch parking kitchen wifi badge reception onboarding "
-    "probation review buddy handbook roadmap beta pricing plan storage encryption battery meter sensor firmware "
-    "warehouse shipment delivery invoice refund warranty repair audit compliance gift conflict hotline survey party "
-    "calendar closure deployment rollback monitoring alert escalation priority response resolution channel agent"
-).split()]
+VOCABULARY = 50_000
+STOP_RANKS = 150
+_syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "pa", "qui", "do", "fe", "gu", "ha", "je", "bo", "ci", "wy", "xe"]
+
+
+def _word(rank: int) -> str:
+    out, n = "", rank + 1
+    while n:
+        n, digit = divmod(n, len(_syllables))
+        out += _syllables[digit]
+    return out
+
+
+WORDS = [_word(r) for r in range(VOCABULARY)]
+_weights = [1 / (r + 1) ** 1.1 for r in range(VOCABULARY)]
+_cumulative = []
+_total = 0.0
+for _w in _weights:
+    _total += _w
+    _cumulative.append(_total)
+_content_total = _total - _cumulative[STOP_RANKS - 1]
+
+
+def _draw(rng: random.Random, low: int = 0) -> str:
+    import bisect
+    base = _cumulative[low - 1] if low else 0.0
+    x = base + rng.random() * (_total - base)
+    return WORDS[min(bisect.bisect_left(_cumulative, x), VOCABULARY - 1)]
 
 
 def sentence(rng: random.Random) -> str:
-    # Zipf-like: early words are common, so some queries match many passages.
-    words = [WORDS[min(int(rng.paretovariate(1.1)) - 1, len(WORDS) - 1)] if rng.random() < 0.6 else rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
-    words += [f"code{rng.randint(0, 20000)}"]
-    return " ".join(words).capitalize() + "."
+    return " ".join(_draw(rng) for _ in range(rng.randint(8, 20))).capitalize() + "."
 
 
 def passage(rng: random.Random, size: int = 900) -> str:
@@ -109,6 +131,10 @@ def passage(rng: random.Random, size: int = 900) -> str:
     while len(text) < size:
         text += sentence(rng) + " "
     return text.strip()
+
+
+def question(rng: random.Random) -> str:
+    return " ".join(_draw(rng, STOP_RANKS) for _ in range(rng.randint(3, 6))) + "?"
 
 
 def pdf(pages: list[str]) -> bytes:
@@ -192,7 +218,7 @@ def populate(db_path: str, user_id: str, chunks: int, rng: random.Random) -> str
 
 
 def latency(agent: Agent, collection: str, queries: int, rng: random.Random) -> None:
-    questions = [" ".join(rng.sample(WORDS, rng.randint(3, 7))) + "?" for _ in range(queries)]
+    questions = [question(rng) for _ in range(queries)]
     for q in questions[:10]:  # warm-up
         agent.call("POST", "/api/v1/knowledge/query", {"query": q, "files": [{"type": "collection", "id": collection}]})
     times, found = [], 0
