@@ -78,7 +78,8 @@ bench-usage:
 bench-rag:
 	@scripts/install-deps.sh build
 	$(SWIFT) build -c release --product mai-agent
-	python3 scripts/bench-rag.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent
+	$(SWIFT) build -c release --product mai-sim
+	python3 scripts/bench-rag.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
 
 clean:
 	rm -rf .build $(VENV)

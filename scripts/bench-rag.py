@@ -9,7 +9,10 @@
    over a collection holding all of them is timed end to end over HTTP (median, p95).
 
     make bench-rag
-    scripts/bench-rag.py --agent .build/release/mai-agent [--chunks 100000] [--pdfs 40] [--pages 25] [--queries 300]
+    scripts/bench-rag.py --agent .build/release/mai-agent [--sim .build/release/mai-sim] [--chunks 100000] [--pdfs 40] [--pages 25] [--queries 300]
+
+With --sim, the same 100,000 passages also get 384-dimension vectors (random unit vectors, written
+straight into chunk_vectors) and hybrid queries are timed; the simulator embeds each question.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def free_port() -> int:
 
 
 class Agent:
-    def __init__(self, binary: str, data: str):
+    def __init__(self, binary: str, data: str, extra: dict | None = None):
         self.binary, self.data = binary, data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,6 +50,7 @@ class Agent:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENROUTER_"))}
         env.update({"PORT": str(self.port), "DATA_DIR": data, "LOG_LEVEL": "warning", "ENV": "prod",
                     "RAG_FILE_MAX_SIZE": "200", "RAG_USER_QUOTA": "100000"})
+        env.update(extra or {})
         self.proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "..", "agent.log"), "ab"))
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -217,24 +221,60 @@ def populate(db_path: str, user_id: str, chunks: int, rng: random.Random) -> str
     return collection
 
 
-def latency(agent: Agent, collection: str, queries: int, rng: random.Random) -> None:
+EMBEDDING_MODEL = "openai/text-embedding-3-small"
+
+
+def add_vectors(db_path: str, rng: random.Random, dimensions: int = 384) -> None:
+    import array
+    import math
+    connection = sqlite3.connect(db_path)
+    ids = [row[0] for row in connection.execute("SELECT id FROM file_chunks")]
+
+    def blob():
+        values = [rng.gauss(0, 1) for _ in range(dimensions)]
+        norm = math.sqrt(sum(v * v for v in values))
+        return array.array("f", (v / norm for v in values)).tobytes()  # little-endian on x86/ARM
+
+    for start in range(0, len(ids), 5000):
+        connection.executemany("INSERT OR REPLACE INTO chunk_vectors (chunk_id, model, vector) VALUES (?, ?, ?)",
+                               ((i, EMBEDDING_MODEL, blob()) for i in ids[start:start + 5000]))
+        connection.commit()
+    connection.close()
+
+
+def start_sim(binary: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([binary, "openrouter", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=0.5)
+            return proc, url
+        except Exception:
+            time.sleep(0.05)
+    raise SystemExit("mai-sim did not start")
+
+
+def latency(agent: Agent, collection: str, queries: int, rng: random.Random, mode: str = "bm25") -> None:
     questions = [question(rng) for _ in range(queries)]
     for q in questions[:10]:  # warm-up
-        agent.call("POST", "/api/v1/knowledge/query", {"query": q, "files": [{"type": "collection", "id": collection}]})
+        agent.call("POST", "/api/v1/knowledge/query", {"query": q, "mode": mode, "files": [{"type": "collection", "id": collection}]})
     times, found = [], 0
     for q in questions:
         started = time.perf_counter()
-        result = agent.call("POST", "/api/v1/knowledge/query", {"query": q, "files": [{"type": "collection", "id": collection}]})
+        result = agent.call("POST", "/api/v1/knowledge/query", {"query": q, "mode": mode, "files": [{"type": "collection", "id": collection}]})
         times.append((time.perf_counter() - started) * 1000)
         found += bool(result)
     times.sort()
-    print(f"retrieval over HTTP, BM25 top-3: {len(times)} queries, p50 {statistics.median(times):.1f} ms, "
+    print(f"retrieval over HTTP, {mode} top-3: {len(times)} queries, p50 {statistics.median(times):.1f} ms, "
           f"p95 {times[int(len(times) * 0.95) - 1]:.1f} ms, max {times[-1]:.1f} ms ({found} with results)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agent", required=True)
+    parser.add_argument("--sim", help="mai-sim binary: also time hybrid retrieval")
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--pdfs", type=int, default=40)
     parser.add_argument("--pages", type=int, default=25)
@@ -256,6 +296,20 @@ def main() -> None:
         agent.sign_in()
         latency(agent, collection, args.queries, rng)
         agent.stop()
+        if args.sim:
+            started = time.perf_counter()
+            add_vectors(os.path.join(data, "webui.db"), rng)
+            print(f"added {args.chunks} vectors in {time.perf_counter() - started:.1f} s")
+            sim, sim_url = start_sim(args.sim)
+            try:
+                agent = Agent(args.agent, data, {"RAG_EMBEDDING_MODEL": EMBEDDING_MODEL, "OPENROUTER_BASE_URL": sim_url,
+                                                 "OPENROUTER_API_KEY": "sk-or-v1-bench-rag"})
+                agent.sign_in()
+                latency(agent, collection, args.queries, rng, mode="hybrid")
+                agent.stop()
+            finally:
+                sim.terminate()
+                sim.wait(10)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

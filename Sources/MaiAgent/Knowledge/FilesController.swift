@@ -39,6 +39,7 @@ struct FilesController {
         let id = try context.parameters.require("id")
         guard try await knowledge.store.deleteFile(id: id, userID: user) else { throw Self.notFound }
         try? FileManager.default.removeItem(atPath: knowledge.path(of: id))
+        await knowledge.vectors.invalidate()
         return JSONResponse(["status": true])
     }
 

@@ -75,6 +75,7 @@ actor IngestionWorker {
             do {
                 let vectors = try await embedder.embed(batch.map { $0.text })
                 try await knowledge.store.storeVectors(zip(batch.map { $0.id }, vectors).map { (id: $0, vector: $1) }, model: embedder.model)
+                await knowledge.vectors.invalidate()
             } catch {
                 // BM25 keeps working; the next kick tries again.
                 logger.warning("embedding failed", metadata: ["error": "\(error)"])

@@ -132,6 +132,7 @@ struct KnowledgeController {
     private func sweepUploads() {
         let knowledge = self.knowledge
         Task {
+            await knowledge.vectors.invalidate()
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: knowledge.uploads) else { return }
             for name in names where try await knowledge.store.file(id: name) == nil {
                 try? FileManager.default.removeItem(atPath: knowledge.path(of: name))

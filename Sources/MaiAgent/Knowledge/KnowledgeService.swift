@@ -11,6 +11,8 @@ final class KnowledgeService: Sendable {
     let reader: DocumentReader
     let http: UpstreamHTTP
     let embeddingKey: String?
+    /// The current model's vectors in memory.
+    let vectors: VectorIndex
     private let workerBox: WorkerBox
 
     final class WorkerBox: @unchecked Sendable {
@@ -25,6 +27,7 @@ final class KnowledgeService: Sendable {
         self.http = http
         self.embeddingKey = KnowledgeSettings.embeddingAPIKey(environment: environment)
         self.workerBox = WorkerBox()
+        self.vectors = VectorIndex(pool: pool)
         try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
@@ -46,6 +49,6 @@ final class KnowledgeService: Sendable {
     }
 
     func retriever(_ settings: KnowledgeSettings) -> Retriever {
-        Retriever(store: store, embedder: embedder(settings))
+        Retriever(store: store, embedder: embedder(settings), vectors: vectors)
     }
 }

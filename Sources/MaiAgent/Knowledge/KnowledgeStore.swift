@@ -187,22 +187,6 @@ struct KnowledgeStore: Sendable {
         }
     }
 
-    /// Vectors of `model` for the passages of `fileIDs`.
-    func vectors(model: String, fileIDs: [String]) async throws -> [(id: Int64, vector: [Float])] {
-        guard !fileIDs.isEmpty else { return [] }
-        return try await pool.read { db in
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN file_chunks c ON c.id = v.chunk_id
-                WHERE v.model = ? AND c.file_id IN (SELECT value FROM json_each(?))
-                """, arguments: [model, Self.json(fileIDs)])
-            var result: [(id: Int64, vector: [Float])] = []
-            while let row = try cursor.next() {
-                result.append((id: row["chunk_id"] as Int64, vector: VectorCodec.decode(row["vector"] as Data)))
-            }
-            return result
-        }
-    }
-
     // MARK: Sources of answers
 
     func saveSources(messageID: String, json: String) async throws {

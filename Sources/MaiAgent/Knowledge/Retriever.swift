@@ -15,6 +15,7 @@ struct RetrievedPassage: Sendable, Equatable {
 struct Retriever: Sendable {
     let store: KnowledgeStore
     let embedder: (any Embedder)?
+    let vectors: VectorIndex
     /// Candidates taken from each ranking before fusion.
     var candidates = 50
     static let fusionK = 60.0
@@ -33,11 +34,9 @@ struct Retriever: Sendable {
         var cosine: [Int64: Double] = [:]
         var semantic: [Int64] = []
         if mode == .hybrid, let embedder, let query = try await embedder.embed([question]).first {
-            let vectors = try await store.vectors(model: embedder.model, fileIDs: fileIDs)
-            var scored = vectors.map { ($0.id, Double(Self.cosine(query, $0.vector))) }
-            scored.sort { $0.1 > $1.1 }
-            for (id, value) in scored { cosine[id] = value }
-            semantic = scored.prefix(candidates).map { $0.0 }
+            let nearest = try await vectors.nearest(query, model: embedder.model, allowed: Set(fileIDs), limit: candidates)
+            for hit in nearest { cosine[hit.id] = hit.cosine }
+            semantic = nearest.map(\.id)
         }
         var fused: [Int64: Double] = [:]
         for (rank, hit) in lexical.enumerated() { fused[hit.id, default: 0] += 1 / (Self.fusionK + Double(rank + 1)) }
@@ -55,21 +54,5 @@ struct Retriever: Sendable {
         return chosen.compactMap { id, relevance, score in
             rows[id].map { RetrievedPassage(passage: $0, relevance: relevance, score: score) }
         }
-    }
-
-    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        let count = min(a.count, b.count)
-        var dot: Float = 0, na: Float = 0, nb: Float = 0
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                for i in 0..<count {
-                    dot += a[i] * b[i]
-                    na += a[i] * a[i]
-                    nb += b[i] * b[i]
-                }
-            }
-        }
-        guard na > 0, nb > 0 else { return 0 }
-        return dot / (na.squareRoot() * nb.squareRoot())
     }
 }
