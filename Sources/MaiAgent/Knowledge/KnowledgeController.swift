@@ -237,7 +237,13 @@ struct KnowledgeController {
         let admin = try context.requireIdentity().user.id
         let changes = try await request.decodeJSON(as: [String: String].self, limit: 16 << 10)
         let clean = try KnowledgeSettings.validate(changes)
+        let before = try await services.knowledgeSettings()
         try await services.settings.repository.store(clean, by: admin, now: services.clock.seconds)
+        let after = try await services.knowledgeSettings()
+        if before.chunkSize != after.chunkSize || before.chunkOverlap != after.chunkOverlap {
+            // Passages cut the old way are cut again (and embedded again) in the background.
+            try await knowledge.store.requeueReady(now: services.clock.seconds)
+        }
         // A new embedding model embeds every passage again in the background.
         await knowledge.worker.kick()
         return JSONResponse(try await configResponse())

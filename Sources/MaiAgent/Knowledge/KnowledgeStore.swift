@@ -106,6 +106,11 @@ struct KnowledgeStore: Sendable {
         }
     }
 
+    /// Every readable file is read and cut again (after a change of chunk size or overlap).
+    func requeueReady(now: Int64) async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE files SET status = 'queued', updated_at = ? WHERE status = 'ready'", arguments: [now]) }
+    }
+
     /// Files left `processing` by a stop are queued again.
     func requeueInterrupted() async throws {
         try await pool.write { db in try db.execute(sql: "UPDATE files SET status = 'queued' WHERE status = 'processing'") }

@@ -232,6 +232,15 @@ import Testing
             #expect((changed.json["sources"] as? [String: String])?["RAG_EMBEDDING_MODEL"] == "database")
             await agent.indexed()
             #expect(try await agent.count("SELECT COUNT(*) FROM chunk_vectors WHERE model = 'openai/text-embedding-3-large'") == passages)
+            // A smaller chunk size cuts the file again into more, smaller passages, all embedded.
+            let resized = try await client.post("/api/v1/retrieval/config/update", ["RAG_CHUNK_SIZE": "100", "RAG_CHUNK_OVERLAP": "0"], token: tokens.admin)
+            #expect(resized.status == .ok, "\(resized.detail)")
+            await agent.indexed()
+            let smaller = try await agent.count("SELECT COUNT(*) FROM file_chunks")
+            #expect(smaller > passages)
+            #expect(try await agent.count("SELECT MAX(length(text)) FROM file_chunks") <= 100)
+            #expect(try await agent.count("SELECT COUNT(*) FROM chunk_vectors WHERE model = 'openai/text-embedding-3-large'") == smaller)
+            #expect(try await client.get("/api/v1/files/\(id)", token: tokens.user).json["status"] as? String == "ready")
             #expect(try await client.post("/api/v1/retrieval/config/update", ["RAG_TOP_K": "0"], token: tokens.admin).status == .unprocessableContent)
             #expect(try await client.post("/api/v1/retrieval/config/update", ["RAG_TOP_K": "5"], token: tokens.user).status == .forbidden)
         }
