@@ -132,3 +132,32 @@ def test_another_employee_cannot_retrieve_my_document(chat_agent, chat_users, tm
         "files": [{"type": "file", "id": file_id}]})
     assert answer.status_code == 200
     assert '"sources"' not in answer.text
+
+
+def test_admin_changes_retrieval_settings_on_the_documents_page(chat_agent, chat_users, browser):
+    driver = browser()
+    sign_in(driver, chat_agent, chat_users["admin"])
+    visible(driver, "#nav-knowledge").click()
+    top_k = visible(driver, "#retrieval-form [data-setting=RAG_TOP_K]")
+    wait(driver).until(lambda d: top_k.get_attribute("value") == "3")
+    source = driver.find_element(By.CSS_SELECTOR, "[data-source-for=RAG_TOP_K]")
+    assert source.text == "Built-in default"
+    top_k.clear()
+    top_k.send_keys("5")
+    driver.find_element(By.CSS_SELECTOR, "#retrieval-form [type=submit]").click()
+    wait(driver).until(lambda d: source.text == "Set here")
+    config = requests.post(chat_agent.url + "/api/v1/auths/signin", timeout=30, json={"email": chat_users["admin"]["email"], "password": chat_users["admin"]["password"]})
+    token = config.json()["token"]
+    values = requests.get(chat_agent.url + "/api/v1/retrieval/config", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+    assert values["values"]["RAG_TOP_K"] == "5" and values["sources"]["RAG_TOP_K"] == "database"
+    # An invalid value is refused with the reason.
+    top_k.clear()
+    top_k.send_keys("0")
+    driver.find_element(By.CSS_SELECTOR, "#retrieval-form [type=submit]").click()
+    wait(driver).until(lambda d: "RAG_TOP_K" in d.find_element(By.ID, "alert-text").text)
+    # Employees do not see the settings.
+    employee = browser()
+    sign_in(employee, chat_agent, chat_users["employee"])
+    visible(employee, "#nav-knowledge").click()
+    visible(employee, "#upload-input")
+    assert not employee.find_element(By.ID, "retrieval-settings").is_displayed()

@@ -227,7 +227,7 @@ function showKnowledge() {
   show($('my-usage-view'), false);
   show($('knowledge-view'));
   setNavCurrent('knowledge');
-  openKnowledge().catch(reportError);
+  openKnowledge({ admin: state.me?.role === 'admin' }).catch(reportError);
 }
 
 // MARK: - Admin: users

@@ -40,6 +40,16 @@ export function initKnowledge({ onError, onNotice }) {
       .catch(reportError);
   });
   $('citation-close').addEventListener('click', () => $('citation-dialog').close());
+  $('retrieval-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const body = {};
+    for (const input of $('retrieval-form').querySelectorAll('[data-setting]')) {
+      if (input.value !== input.dataset.current) body[input.dataset.setting] = input.value.trim();
+    }
+    api('/api/v1/retrieval/config/update', { method: 'POST', body })
+      .then((config) => { renderSettings(config); notice(t('knowledge.settings_saved')); })
+      .catch(reportError);
+  });
   wirePicker();
   document.addEventListener('mai:language', () => {
     if (!$('knowledge-view').hidden) render();
@@ -47,9 +57,22 @@ export function initKnowledge({ onError, onNotice }) {
   });
 }
 
-/** Shows the Documents page. */
-export async function openKnowledge() {
-  await Promise.all([loadFiles(), loadCollections(), loadPeople()]);
+/** Shows the Documents page (with the retrieval settings for administrators). */
+export async function openKnowledge({ admin = false } = {}) {
+  show($('retrieval-settings'), admin);
+  const loads = [loadFiles(), loadCollections(), loadPeople()];
+  if (admin) loads.push(api('/api/v1/retrieval/config').then(renderSettings));
+  await Promise.all(loads);
+}
+
+function renderSettings(config) {
+  for (const input of $('retrieval-form').querySelectorAll('[data-setting]')) {
+    const key = input.dataset.setting;
+    input.value = config.values?.[key] ?? '';
+    input.dataset.current = input.value;
+    const source = config.sources?.[key] ?? 'default';
+    $('retrieval-form').querySelector(`[data-source-for="${key}"]`).textContent = t(`knowledge.source.${source}`);
+  }
 }
 
 export function stopKnowledge() {
