@@ -9,7 +9,7 @@ FROM debian:bookworm-slim
 ARG BUILD_DIR=.build-static/release
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates poppler-utils \
+ && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates poppler-utils libxml2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin mai \
  && mkdir -p /data && chown mai:mai /data && chmod 0700 /data

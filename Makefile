@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet bench-backup clean
+.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -90,6 +90,12 @@ bench-backup:
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(SWIFT) build -c release --product mai-agent
 	$(PYTHON) scripts/bench-backup.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent
+## make bench-rag: release build, then ingestion pages/s and retrieval latency at 100,000 passages
+bench-rag:
+	@scripts/install-deps.sh build
+	$(SWIFT) build -c release --product mai-agent
+	$(SWIFT) build -c release --product mai-sim
+	python3 scripts/bench-rag.py --agent $$($(SWIFT) build -c release --show-bin-path)/mai-agent --sim $$($(SWIFT) build -c release --show-bin-path)/mai-sim
 
 clean:
 	rm -rf .build $(VENV)

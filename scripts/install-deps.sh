@@ -5,10 +5,10 @@
 #   scripts/install-deps.sh bench   build + load generator
 set -euo pipefail
 
-build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config)
+build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config poppler-utils libxml2)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
-  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils openssh-server openssh-client iproute2 util-linux) ;;
+  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux) ;;
   bench) wanted=("${build[@]}" wrk python3-venv openssh-server openssh-client iproute2 util-linux) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
 esac

@@ -31,6 +31,8 @@ public struct AgentServices: Sendable {
     let keySetTimes: KeySetTimes
     /// Completions streaming per OpenRouter key (a rotation drains the old key).
     let inFlight: InFlightCompletions
+    /// Documents and knowledge (uploads, extraction, retrieval).
+    let knowledge: KnowledgeService
 
     /// Opens and migrates the database, loads (or makes) the signing key, and wires the repositories.
     public init(
@@ -77,6 +79,12 @@ public struct AgentServices: Sendable {
             pool: database.pool, http: providerFactory.http, connections: connections, retiredKeys: retiredKeys, clock: clock,
             logger: logger, interval: .seconds(config.usageSyncInterval), instance: config.instance
         )
+        self.knowledge = try KnowledgeService(pool: database.pool, dataDirectory: config.dataDirectory, http: providerFactory.http, environment: environment)
+        let settingsReader = self.settings
+        knowledge.start(
+            settings: { KnowledgeSettings(stored: try await settingsReader.repository.storedValues(), environment: settingsReader.environment) },
+            now: { clock.seconds }, logger: logger
+        )
     }
 
     /// What only the serving agent does at start: record the markup in force from now on (each
@@ -89,6 +97,8 @@ public struct AgentServices: Sendable {
             try SettingRecord(key: "MARKUP_RATE", value: markup, updatedAt: now, updatedBy: nil).save(db)
             try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")
         }
+        try await knowledge.store.requeueInterrupted()
+        await knowledge.worker.kick()
     }
 
     var authenticator: Authenticator {

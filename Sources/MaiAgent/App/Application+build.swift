@@ -26,6 +26,8 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
     UsageController(services: services, refreshSeconds: services.config.usageRefreshSeconds).addRoutes(to: routes)
     ChatsController(services: services).addRoutes(to: routes)
     BrandingController(services: services).addRoutes(to: routes)
+    FilesController(services: services).addRoutes(to: routes)
+    KnowledgeController(services: services).addRoutes(to: routes)
     WebController().addRoutes(to: routes)
     return (router, routes.entries)
 }

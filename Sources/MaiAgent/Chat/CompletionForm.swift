@@ -56,6 +56,8 @@ struct CompletionForm: Decodable, Sendable {
     var assistant_message_id: String?
     /// Answer `parent_id` (a user message) again instead of adding a user message: a new branch.
     var regenerate: Bool?
+    /// Files and knowledge collections to answer from (Open WebUI's `files: [{type, id}]`).
+    var files: [AttachedItem]?
 
     /// Sampling options to pass to the provider.
     var options: [String: JSONValue] {

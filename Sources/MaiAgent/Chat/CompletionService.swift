@@ -19,6 +19,8 @@ struct CompletionService: Sendable {
         var assistantMessageID: String?
         /// Counts this completion under its OpenRouter key until it is booked.
         var lease: InFlightCompletions.Lease?
+        /// Passages retrieved from attached files or collections, cited as [1], [2], …
+        var sources: [Citation] = []
     }
 
     /// How a completion ended, for the caller's final answer.
@@ -61,6 +63,7 @@ struct CompletionService: Sendable {
                 ProviderChatRequest.Message(role: $0.role == "developer" ? "system" : $0.role, content: $0.content?.text ?? "")
             }
         }
+        try await addKnowledge(form.files ?? [], identity: identity, plan: &plan)
         return plan
     }
 

@@ -57,6 +57,7 @@ struct CompletionsController {
                     feed.yield(.tick)
                 }
             }
+            if let sources = Self.sourcesEvent(plan.sources) { feed.yield(.data(sources)) }
             let relay = Task {
                 var chunkEncoder = encoder
                 var usage: TokenUsage?
@@ -100,6 +101,16 @@ struct CompletionsController {
         case data(ByteBuffer)
         case tick
         case end
+    }
+
+    /// `data: {"sources": [...]}` before the answer, as Open WebUI sends it: the passages the
+    /// numbered citations in the answer refer to.
+    static func sourcesEvent(_ sources: [Citation]) -> ByteBuffer? {
+        guard !sources.isEmpty, let json = try? JSONEncoder().encode(["sources": sources]) else { return nil }
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(json)
+        buffer.writeString("\n\n")
+        return buffer
     }
 
     /// The SSE bytes for one provider event (the final chunk carries usage).

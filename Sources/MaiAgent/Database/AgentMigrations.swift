@@ -268,6 +268,7 @@ enum AgentMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v5-knowledge", migrate: KnowledgeSchema.create)
         migrator.registerMigration("v6-openrouter-keys") { db in
             // When each OpenRouter key was set on this agent (or first seen, for one from the
             // environment): maictl shows the key's age and rotates by it.

@@ -11,6 +11,7 @@ import { initSettings, applyTheme } from './js/settings.js';
 import { initAdmin, loadConnections, loadModels as loadAdminModels } from './js/admin.js';
 import { initUsage, openAdminUsage, openMyUsage, stopUsage } from './js/usage.js';
 import { initBranding, loadBranding, loadPublicBranding } from './js/branding.js';
+import { initKnowledge, openKnowledge, stopKnowledge } from './js/knowledge.js';
 
 export { t };
 
@@ -144,12 +145,16 @@ function route() {
     showMyUsage();
     return;
   }
+  if (hash === '#/knowledge') {
+    showKnowledge();
+    return;
+  }
   const chat = hash.match(/^#\/c\/([^/]+)$/);
   showChat(chat ? decodeURIComponent(chat[1]) : null);
 }
 
 function setNavCurrent(view) {
-  for (const [id, name] of [['nav-chat', 'chat'], ['nav-usage', 'usage'], ['nav-admin', 'admin']]) {
+  for (const [id, name] of [['nav-chat', 'chat'], ['nav-usage', 'usage'], ['nav-knowledge', 'knowledge'], ['nav-admin', 'admin']]) {
     if (view === name) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -157,6 +162,7 @@ function setNavCurrent(view) {
 
 function showChat(chatId) {
   stopUsage();
+  hideKnowledge();
   document.body.dataset.view = 'chat';
   show($('admin-view'), false);
   show($('my-usage-view'), false);
@@ -166,6 +172,7 @@ function showChat(chatId) {
 }
 
 function showAdmin(tab) {
+  hideKnowledge();
   document.body.dataset.view = 'admin';
   document.body.classList.remove('sidebar-open');
   show($('chat-view'), false);
@@ -201,6 +208,7 @@ function showAdmin(tab) {
 }
 
 function showMyUsage() {
+  hideKnowledge();
   document.body.dataset.view = 'usage';
   document.body.classList.remove('sidebar-open');
   show($('chat-view'), false);
@@ -208,6 +216,23 @@ function showMyUsage() {
   show($('my-usage-view'));
   setNavCurrent('usage');
   openMyUsage();
+}
+
+function hideKnowledge() {
+  stopKnowledge();
+  show($('knowledge-view'), false);
+}
+
+function showKnowledge() {
+  stopUsage();
+  document.body.dataset.view = 'knowledge';
+  document.body.classList.remove('sidebar-open');
+  show($('chat-view'), false);
+  show($('admin-view'), false);
+  show($('my-usage-view'), false);
+  show($('knowledge-view'));
+  setNavCurrent('knowledge');
+  openKnowledge({ admin: state.me?.role === 'admin' }).catch(reportError);
 }
 
 // MARK: - Admin: users
@@ -486,6 +511,7 @@ async function start() {
     },
   });
   loadPublicBranding();
+  initKnowledge({ onError: reportError, onNotice: notice });
   window.addEventListener('hashchange', () => {
     clearAlert();
     route();

@@ -6,6 +6,7 @@ import { $, h, show, copyText, flashLabel } from './dom.js';
 import { t, language } from './i18n.js';
 import { api, ApiError, streamCompletion } from './api.js';
 import { renderMarkdown } from './markdown.js';
+import { attachedItems, loadChatSources, rememberSources, sourcesElement } from './knowledge.js';
 
 const state = {
   models: [],
@@ -372,6 +373,7 @@ async function openChat(id) {
   state.editing = null;
   try {
     const chat = await api(`/api/v1/chats/${encodeURIComponent(id)}`);
+    await loadChatSources(chat.id);
     setCurrent(chat);
     state.model = chosenModel(chat);
     renderModels();
@@ -517,6 +519,7 @@ function messageElement(message) {
   if (isUser) body.textContent = message.content;
   else body.append(renderMarkdown(message.content));
   article.append(body);
+  if (!isUser) article.append(sourcesElement(message.id) ?? '');
 
   if (!isUser) {
     if (status === 'streaming') {
@@ -688,7 +691,7 @@ async function send(text, parentId) {
   addLocal({ id: assistantId, parentId: userId, childrenIds: [], role: 'assistant', content: '', model: state.model, timestamp: now, status: 'streaming' });
   await stream(chat, {
     model: state.model, chat_id: chat.id, parent_id: parentId, user_message_id: userId, assistant_message_id: assistantId,
-    messages: [{ role: 'user', content: text }], stream: true,
+    messages: [{ role: 'user', content: text }], stream: true, files: attachedItems(),
   }, assistantId);
 }
 
@@ -698,7 +701,7 @@ async function regenerate(answer) {
   const assistantId = newId();
   addLocal({ id: assistantId, parentId: answer.parentId, childrenIds: [], role: 'assistant', content: '', model: state.model,
     timestamp: Math.floor(Date.now() / 1000), status: 'streaming' });
-  await stream(chat, { model: state.model, chat_id: chat.id, parent_id: answer.parentId, assistant_message_id: assistantId, regenerate: true, stream: true }, assistantId);
+  await stream(chat, { model: state.model, chat_id: chat.id, parent_id: answer.parentId, assistant_message_id: assistantId, regenerate: true, stream: true, files: attachedItems() }, assistantId);
 }
 
 async function stream(chat, body, assistantId) {
@@ -728,6 +731,7 @@ async function stream(chat, body, assistantId) {
         }
       },
       onEvent: (event) => {
+        if (event.sources) rememberSources(live.assistantId, event.sources);
         const choice = event.choices?.[0];
         const delta = choice?.delta?.content;
         if (typeof delta === 'string' && delta) {
