@@ -68,9 +68,13 @@ public enum StarterFleet {
         # Days of TLS certificate validity left that are WARNING, and CRITICAL.
         tls_days_warning = 14
         tls_days_critical = 7
-        # Age of the last backup that is WARNING, and CRITICAL (used once backups exist).
+        # Age of the newest backup in maictl's backup store that is WARNING, and CRITICAL.
         backup_age_warning = "26h"
         backup_age_critical = "50h"
+        # The OpenRouter key's remaining limit, in % of its limit (checked when
+        # OPENROUTER_MANAGEMENT_KEY is set).
+        key_remaining_warning_percent = 20
+        key_remaining_critical_percent = 5
 
         """
     }
