@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage clean
+.PHONY: run demo build deps test test-deps test-swift test-integration image image-test bench bench-relay bench-usage clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -45,12 +45,23 @@ test-swift:
 # sshd, real agents; needs root — CI runs as root), then the agent's binary over real HTTP and a
 # real browser. pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 
-test-integration:
+test-integration: image-test
 	$(SWIFT) build --build-tests
-	MAI_INTEGRATION=1 MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
+	MAI_INTEGRATION=1 MAI_TEST_IMAGE=localhost/mai-agent:test MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
 	  $(SWIFT) test --skip-build --filter Integration
 	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
+
+## make image: the production image (static release build, stripped; prints the image name)
+image:
+	@scripts/install-deps.sh image
+	scripts/build-image --config release
+
+# The image the integration tests deploy: the same Dockerfile around a static *debug* build that
+# reuses .build (only the link step differs), so make test does not pay for a release build.
+image-test:
+	@scripts/install-deps.sh image
+	scripts/build-image --config debug --tag test
 
 ## make bench: release build, then start-up time, idle memory and /health throughput
 bench:

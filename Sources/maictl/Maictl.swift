@@ -16,7 +16,8 @@ struct Maictl: AsyncParsableCommand {
             Exit codes: 0 ok, 1 failure, 2 partial failure, 3 lock held, 64 usage error.
             """,
         version: MaiVersion.current,
-        subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self]
+        subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self,
+                      DeployCommand.self, RollbackCommand.self, LockCommand.self, AuditCommand.self, LogsCommand.self, ExecCommand.self, SSHCommand.self]
     )
 }
 
