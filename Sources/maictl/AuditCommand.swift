@@ -10,7 +10,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Only entries of this client.", valueName: "slug")) var client: String?
     @Option(help: ArgumentHelp("Read this client's host log instead of the local one.", valueName: "slug")) var host: String?
-    @Option(name: .shortAndLong, help: "The last N entries.") var lines: Int = 50
+    @Option(name: [.customShort("n"), .long], help: "The last N entries.") var lines: Int = 50
     @Flag(help: "Print JSON lines as stored.") var json = false
     @OptionGroup var fleet: FleetOptions
 

@@ -7,7 +7,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var host: SingleHost
     @Flag(name: .shortAndLong, help: "Keep printing new lines until interrupted.") var follow = false
-    @Option(name: .short, help: "The last N lines.") var lines: Int?
+    @Option(name: [.customShort("n"), .long], help: "The last N lines.") var lines: Int?
     @Option(help: ArgumentHelp("Only lines since this time or duration (e.g. 10m, 2026-01-02T03:04:05Z).", valueName: "when")) var since: String?
 
     func validate() throws {

@@ -89,7 +89,7 @@ struct RolloutOptions: ParsableArguments {
                     print("[dry-run] local: \(engine) save --format docker-archive -o \(path) \(reference)")
                 } else {
                     say("saving \(reference) for streaming …")
-                    let status = LocalProcess.run(["/usr/bin/env", engine, "save", "--format", "docker-archive", "-o", path, reference])
+                    let status = LocalProcess.run(["/usr/bin/env", engine, "save", "--quiet", "--format", "docker-archive", "-o", path, reference])
                     guard status == 0 else {
                         Stderr.write("maictl: `\(engine) save \(reference)` failed (exit \(status)): build or tag the image on this machine first (scripts/build-image --tag …).")
                         return 1

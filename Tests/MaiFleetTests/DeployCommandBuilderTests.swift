@@ -58,7 +58,7 @@ struct DeployCommandBuilderTests {
     @Test func lockCommandsTakeTheLockWithMkdirAndReportTheHolder() {
         let acquire = podman.acquireLock()
         #expect(acquire.argv.first == "sh" && acquire.argv.last == "/srv/mai/deploy.lock")
-        #expect(acquire.argv[2].contains("mkdir -m 0700") && acquire.argv[2].contains("exit 3"))
+        #expect(acquire.argv[2].contains(#"mkdir "$1""#) && acquire.argv[2].contains("exit 3"))
         #expect(podman.lockStatus().argv.last == "/srv/mai/deploy.lock")
         #expect(podman.releaseLock().argv.last == "/srv/mai/deploy.lock")
         #expect(podman.appendAudit().argv == ["sh", "-c", #"umask 077 && cat >> "$1""#, "maictl-audit", "/srv/mai/audit.log"])
@@ -67,12 +67,14 @@ struct DeployCommandBuilderTests {
     /// The lock and audit scripts do what they say, run by a real shell on a scratch directory.
     @Test func lockScriptIsExclusiveAndNamesTheHolder() throws {
         var layout = HostLayout()
-        layout.root = FileManager.default.temporaryDirectory.appendingPathComponent("mai-lock-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: layout.root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: layout.root) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mai-lock-\(UUID().uuidString)").path
+        layout.root = scratch + "/srv/mai"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let commands = EngineCommands(engine: "podman", layout: layout)
         let alice = LockHolder(holder: "alice@laptop (pid 1)", since: "2026-01-02T03:04:05Z", message: "deploy v2")
-        #expect(try shell(commands.acquireLock(), stdin: alice.fileText).status == 0)
+        #expect(try shell(commands.acquireLock(), stdin: alice.fileText).status == 0, "a fresh host has no /srv/mai yet")
+        let mode = try FileManager.default.attributesOfItem(atPath: layout.root)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
         let second = try shell(commands.acquireLock(), stdin: LockHolder(holder: "bob", since: "x", message: "").fileText)
         #expect(second.status == 3)
         #expect(LockHolder(fileText: second.out) == alice)

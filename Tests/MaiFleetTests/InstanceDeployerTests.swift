@@ -67,7 +67,7 @@ struct InstanceDeployerTests {
 
     let deployer = InstanceDeployer(commands: Self.commands, audit: { entry, host in
         _ = try? await host.run(Self.commands.appendAudit(), stdin: Data(entry.line.utf8), timeout: .seconds(5))
-    }, progress: { _ in })
+    }, progress: { _ in }, drain: .zero)
 
     @Test func firstDeployStartsSlotAAndSwitchesCaddyWithoutABackup() async throws {
         let host = Self.host(serving: nil, hasImage: false, healthy: true)

@@ -215,6 +215,7 @@ final class HealthPoller: @unchecked Sendable {
                 }
                 usleep(50_000)
             }
+            if let since = outageStart { lock.withLock { _longest = max(_longest, Date().timeIntervalSince(since)) } }
             done.signal()
         }
         self.thread = thread

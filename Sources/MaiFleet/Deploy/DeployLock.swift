@@ -45,7 +45,7 @@ extension EngineCommands {
     /// the holder's info (stdin) is written inside. Exit status 3 when the lock is already held,
     /// with the current holder's info on stdout.
     public func acquireLock() -> RemoteCommand {
-        let script = #"if mkdir -m 0700 "$1" 2>/dev/null; then umask 077; cat > "$1/info"; else cat "$1/info" 2>/dev/null; exit 3; fi"#
+        let script = #"umask 077; mkdir -p "${1%/*}" || exit 1; if mkdir "$1" 2>/dev/null; then cat > "$1/info"; elif [ -d "$1" ]; then cat "$1/info" 2>/dev/null; exit 3; else echo "cannot create $1" >&2; exit 1; fi"#
         return RemoteCommand(["sh", "-c", script, "maictl-lock", layout.lockDirectory])
     }
 

@@ -61,13 +61,18 @@ public struct InstanceDeployer: Sendable {
     public var audit: @Sendable (AuditEntry, HostRunner) async -> Void
     public var progress: @Sendable (String) -> Void
     public var now: @Sendable () -> Date
+    /// How long the old container keeps running after Caddy switched: requests the previous Caddy
+    /// config still routes to it (and its pooled upstream connections) finish before it stops.
+    public var drain: Duration
 
     public init(commands: EngineCommands, audit: @escaping @Sendable (AuditEntry, HostRunner) async -> Void,
-                progress: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = Date.init) {
+                progress: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = Date.init,
+                drain: Duration = .seconds(3)) {
         self.commands = commands
         self.audit = audit
         self.progress = progress
         self.now = now
+        self.drain = drain
     }
 
     struct StepFailed: Error { let detail: String }
@@ -174,6 +179,7 @@ public struct InstanceDeployer: Sendable {
             }
             _ = try await must(commands.rename(HostLayout.candidateContainer, to: HostLayout.servingContainer), "renaming the new container")
             if current != nil {
+                if !(host is DryRunRunner) { try await Task.sleep(for: drain) }
                 progress("\(slug): stopping \(from ?? "the old version") (30 s to finish requests)")
                 _ = try await must(commands.stopAndRemove(name: HostLayout.retiredContainer, grace: 30), "stopping the old container", timeout: .seconds(90))
                 await record("stop", "ok", "stopped \(from ?? "?")")
