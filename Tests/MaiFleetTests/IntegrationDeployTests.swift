@@ -152,9 +152,11 @@ struct IntegrationDeployTests {
         let audit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[0], "-n", "1000", "--json")
         let actions = audit.out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
             .map { "\($0["action"] as? String ?? "") \($0["outcome"] as? String ?? "")" }
-        for expected in ["backup ok", "start ok", "switch ok", "stop ok", "deploy ok", "start failed", "rollback ok", "unlock ok"] {
+        for expected in ["backup ok", "start ok", "switch ok", "stop ok", "deploy ok", "start failed", "rollback ok"] {
             #expect(actions.contains(expected), "local audit has \(expected): \(actions)")
         }
+        let unlocks = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[1], "--json")
+        #expect(unlocks.out.contains(#""action":"unlock""#) && unlocks.out.contains("alice@laptop"), "the release is audited: \(unlocks.out)")
         let hostAudit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--host", names[0], "--json")
         #expect(hostAudit.status == 0 && hostAudit.out.contains(#""action":"switch""#), "\(hostAudit.err)")
         let logs = try maictl("logs", names[0], "--fleet", workspace.work + "/fleet", "-n", "20")
@@ -302,7 +304,19 @@ enum PodmanImages {
             try FileManager.default.createDirectory(atPath: directory + "-images", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory + "-images") }
             try PodmanImages.prepare(in: directory + "-images")
-            defer { _ = try? IntegrationTestFleet.runScript(["down"], directory: directory) }
+            defer {
+                // Keep each host's Caddy and sshd logs for a failed run (the fleet directory goes with `down`).
+                let logs = "/tmp/maitestfleet-podman-logs"
+                try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+                for index in 1...3 {
+                    for name in ["caddy.log", "sshd.log"] {
+                        let target = logs + "/h\(index)-\(name)"
+                        try? FileManager.default.removeItem(atPath: target)
+                        try? FileManager.default.copyItem(atPath: directory + "/h\(index)/\(name)", toPath: target)
+                    }
+                }
+                _ = try? IntegrationTestFleet.runScript(["down"], directory: directory)
+            }
             try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19092", "--engine", "podman"], directory: directory)
             let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
             try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
