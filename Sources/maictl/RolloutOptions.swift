@@ -86,7 +86,7 @@ struct RolloutOptions: ParsableArguments {
             for reference in Set(instances.compactMap { instance in versions[instance.slug].map { EngineCommands.imageReference(instance.agentImage, version: $0) } }) {
                 let path = stateURL.appendingPathComponent("image-\(UUID().uuidString.prefix(8)).tar").path
                 if dryRun {
-                    print("[dry-run] local: \(engine) save --format docker-archive -o \(path) \(reference)")
+                    print("[dry-run] local: \(engine) save --quiet --format docker-archive -o \(path) \(reference)")
                 } else {
                     say("saving \(reference) for streaming …")
                     let status = LocalProcess.run(["/usr/bin/env", engine, "save", "--quiet", "--format", "docker-archive", "-o", path, reference])
@@ -148,7 +148,9 @@ struct RolloutOptions: ParsableArguments {
             let token: Secret
             let key: Secret?
             do {
-                token = try connector.state.fleetToken(for: instance.slug)
+                // A dry run writes nothing, not even a new token into the state directory.
+                token = dryRun ? (try connector.state.readSecret(StateDirectory.fleetTokenName, instance: instance.slug) ?? Secret("<new fleet token>"))
+                    : try connector.state.fleetToken(for: instance.slug)
                 key = try connector.state.readSecret("openrouter-key", instance: instance.slug)
                     ?? environment["OPENROUTER_API_KEY"].flatMap { $0.isEmpty ? nil : Secret($0) }
             } catch {
@@ -185,6 +187,10 @@ struct RolloutOptions: ParsableArguments {
             print(table.render(), terminator: "")
         }
         let failed = outcomes.filter { $0.result == .failed || $0.result == .skipped }.count
+        if dryRun {
+            say("dry run: nothing was run; the lines above are every command a \(kind) would run on hosts with nothing deployed yet")
+            return 0
+        }
         say("\(kind): \(outcomes.count - failed) of \(outcomes.count) instance(s) on the target version in \(String(format: "%.1f", Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)) s")
         return failed == 0 ? 0 : 2
     }
