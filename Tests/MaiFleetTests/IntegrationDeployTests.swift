@@ -130,7 +130,9 @@ struct IntegrationDeployTests {
         rollbackPollers.forEach { $0.stop() }
         #expect(rollback.status == 0, "rollback: \(rollback.out)\n\(rollback.err)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
-        #expect(rollbackPollers.map(\.failures) == [0, 0, 0])
+        for (host, poller) in zip(fleet.hosts, rollbackPollers) {
+            #expect(poller.failures == 0, "\(host.name) answered non-200 during the rollback: \(poller.failureSamples)")
+        }
 
         // 5. Someone else's deploy holds h2's lock: a new deploy refuses with exit 3, names them,
         //    and touches nothing; `lock status` shows it, `lock release` frees it.
@@ -165,6 +167,10 @@ struct IntegrationDeployTests {
         #expect(exec.status == 0 && exec.out.trimmingCharacters(in: .whitespacesAndNewlines) == "10001", "\(exec.out)\(exec.err)")
         let failing = try maictl("exec", names[0], "--fleet", workspace.work + "/fleet", "--", "sh", "-c", "exit 7")
         #expect(failing.status == 7, "exec passes the command's exit status on")
+
+        // maictl ssh: the system ssh with maictl's pinned key and identity (here with a command).
+        let ssh = try maictl("ssh", names[0], "--fleet", workspace.work + "/fleet", "--", "hostname")
+        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].name, "\(ssh.out)\(ssh.err)")
 
         print("deploy figures: v1 to 3 fresh hosts \(String(format: "%.1f", v1Seconds)) s; rolling v2 to 3 hosts (batch 1) "
               + "\(String(format: "%.1f", v2Seconds)) s; non-200 answers during v2 \(pollers.map(\.failures).reduce(0, +)) of "
@@ -202,6 +208,7 @@ final class HealthPoller: @unchecked Sendable {
         let thread = Thread { [self] in
             var outageStart: Date?
             while lock.withLock({ running }) {
+                let sent = Date()
                 let status = Self.status(host: host, port: port, path: "/health")
                 let now = Date()
                 lock.withLock {
@@ -211,7 +218,7 @@ final class HealthPoller: @unchecked Sendable {
                         outageStart = nil
                     } else {
                         _failures += 1
-                        if _samples.count < 5 { _samples.append("\(now): \(status)") }
+                        if _samples.count < 5 { _samples.append("\(now): \(status) after \(String(format: "%.3f", now.timeIntervalSince(sent))) s") }
                         if outageStart == nil { outageStart = now }
                     }
                 }
@@ -229,7 +236,7 @@ final class HealthPoller: @unchecked Sendable {
         done.wait()
     }
 
-    /// The status code of one GET (0 when nothing answered within 3 s).
+    /// The status code of one GET (-1 when the connection was refused, 0 when no answer came within 3 s).
     static func status(host: String, port: Int, path: String) -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return 0 }
@@ -244,7 +251,7 @@ final class HealthPoller: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return 0 }
+        guard connected == 0 else { return -1 }
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
         guard request.withCString({ send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return 0 }
         var buffer = [UInt8](repeating: 0, count: 512)
@@ -304,12 +311,13 @@ enum PodmanImages {
             try FileManager.default.createDirectory(atPath: directory + "-images", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory + "-images") }
             try PodmanImages.prepare(in: directory + "-images")
+            defer { _ = try? PodmanImages.podman(["rmi", "localhost/mai-agent:v1", "localhost/mai-agent:v2", "localhost/mai-agent:v3"], log: "/dev/null") }
             defer {
                 // Keep each host's Caddy and sshd logs for a failed run (the fleet directory goes with `down`).
                 let logs = "/tmp/maitestfleet-podman-logs"
                 try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
                 for index in 1...3 {
-                    for name in ["caddy.log", "sshd.log"] {
+                    for name in ["caddy.log", "sshd.log", "access.log"] {
                         let target = logs + "/h\(index)-\(name)"
                         try? FileManager.default.removeItem(atPath: target)
                         try? FileManager.default.copyItem(atPath: directory + "/h\(index)/\(name)", toPath: target)
