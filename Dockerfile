@@ -1,9 +1,11 @@
 # The agent's image: one container per client server.
 #
 # No registry with a Swift toolchain image is reachable from our build hosts, so the binary is
-# built on the host with the static Swift standard library and copied in:
+# built on the host with the static Swift standard library and copied in. `scripts/build-image`
+# does all of it (base image, build, strip, podman build); by hand:
 #   swift build -c release --static-swift-stdlib --scratch-path .build-static --product mai-agent
-#   podman build -t mai-agent:$(.build-static/release/mai-agent version) .
+#   podman build --format docker --build-arg BUILD_DIR=.build-static/release -t mai-agent:$(.build-static/release/mai-agent version) .
+# (--format docker keeps the HEALTHCHECK, which the OCI format drops; maictl deploy runs it.)
 FROM debian:bookworm-slim
 
 ARG BUILD_DIR=.build-static/release
@@ -11,18 +13,21 @@ ARG BUILD_DIR=.build-static/release
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libsqlite3-0 ca-certificates poppler-utils libxml2 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin mai \
+ && groupadd --system --gid 10001 mai \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin mai \
  && mkdir -p /data && chown mai:mai /data && chmod 0700 /data
 
 COPY ${BUILD_DIR}/mai-agent /usr/local/bin/mai-agent
 # The web UI's files (Bundle.module looks beside the executable).
 COPY ${BUILD_DIR}/mai-fleet_MaiAgent.resources /usr/local/bin/mai-fleet_MaiAgent.resources
 
+# The admin API stays on the loopback unless told otherwise: maictl runs the container on the host
+# network with HOST/PORT/ADMIN_BIND on 127.0.0.1 behind Caddy (DESIGN.md, "Deploy").
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     DATA_DIR=/data \
     ENV=prod \
-    ADMIN_BIND=0.0.0.0:8081
+    ADMIN_BIND=127.0.0.1:8081
 
 USER mai
 VOLUME ["/data"]

@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration bench bench-relay bench-usage bench-fleet bench-backup bench-rag clean
+.PHONY: run demo build deps test test-deps test-swift test-integration image image-test bench bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -45,12 +45,24 @@ test-swift:
 # sshd, real agents; needs root — CI runs as root), then the agent's binary over real HTTP and a
 # real browser. pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 
-test-integration:
+test-integration: image-test
 	$(SWIFT) build --build-tests
-	MAI_INTEGRATION=1 MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
-	  $(SWIFT) test --skip-build --filter Integration
+	# The test fleet's names are machine-wide: one fleet at a time (the lock waits for any other).
+	MAI_INTEGRATION=1 MAI_TEST_IMAGE=localhost/mai-agent:test MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
+	  flock /run/maitestfleet.lock $(SWIFT) test --skip-build --filter Integration
 	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
+
+## make image: the production image (static release build, stripped; prints the image name)
+image:
+	@scripts/install-deps.sh image
+	scripts/build-image --config release
+
+# The image the integration tests deploy: the shipping release image, tagged `test` (a cold static
+# release build is ~9 min on 2 cores; later runs are incremental and podman reuses the apt layer).
+image-test:
+	@scripts/install-deps.sh image
+	scripts/build-image --config release --tag test
 
 ## make bench: release build, then start-up time, idle memory and /health throughput
 bench:

@@ -3,14 +3,19 @@
 #   scripts/install-deps.sh build   libraries the Swift build links
 #   scripts/install-deps.sh test    build + what the test tiers need (browser, python venv)
 #   scripts/install-deps.sh bench   build + load generator
+#   scripts/install-deps.sh image   build + podman (runc), debootstrap for the base image
 set -euo pipefail
 
 build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config poppler-utils libxml2)
+# The agent's image under podman (DESIGN.md "Test rig"): runc (crun fails in the test rig), no
+# registry here, so the debian:bookworm-slim base is made with debootstrap; binutils for strip.
+image=(podman runc debootstrap binutils)
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
-  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux) ;;
+  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux "${image[@]}" caddy) ;;
+  image) wanted=("${build[@]}" "${image[@]}") ;;
   bench) wanted=("${build[@]}" wrk python3-venv openssh-server openssh-client iproute2 util-linux) ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 64 ;;
+  *) echo "usage: $0 build|test|bench|image" >&2; exit 64 ;;
 esac
 
 missing=()

@@ -4,7 +4,8 @@ import Foundation
 /// `mai-agent healthcheck`: asks the running agent's `/health` on the loopback and exits 0 when it
 /// answers 200. The container's HEALTHCHECK uses it, so the image needs no curl.
 struct HealthCheck: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Exit 0 when the local agent answers /health (for container health checks).")
+    static let configuration = CommandConfiguration(
+        commandName: "healthcheck", abstract: "Exit 0 when the local agent answers /health (for container health checks).")
 
     @Option(help: "Port to ask (default: $PORT or 8080).")
     var port: Int?

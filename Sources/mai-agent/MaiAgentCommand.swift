@@ -10,7 +10,7 @@ struct MaiAgentCommand: AsyncParsableCommand {
         abstract: "The mAI agent: private AI chat for one company, on its own server.",
         discussion: "Configuration comes from the environment (PORT, HOST, DATA_DIR, WEBUI_SECRET_KEY, …); see the README.",
         version: MaiVersion.current,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, UsageCommand.self, HealthCheck.self, Version.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, UsageCommand.self, HealthCheck.self, BackupCommand.self, Version.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -20,7 +20,8 @@ struct Maictl: AsyncParsableCommand {
                       HostsCommand.self,
                       PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self,
                       BrandCommand.self, BackupCommand.self, RestoreCommand.self,
-                      KeysCommand.self]
+                      KeysCommand.self,
+                      DeployCommand.self, RollbackCommand.self, LockCommand.self, AuditCommand.self, LogsCommand.self, ExecCommand.self, SSHCommand.self]
     )
 }
 

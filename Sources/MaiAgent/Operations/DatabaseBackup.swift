@@ -5,7 +5,8 @@ import GRDB
 /// A consistent snapshot of the live database, taken while the agent serves: `VACUUM INTO` a
 /// temporary file next to the destination (one read transaction, so writers are not blocked and
 /// the copy is a single point in time), `PRAGMA integrity_check` on the copy, fsync, then an
-/// atomic rename. Used by `GET /admin/v1/backup` and `mai-agent backup`.
+/// atomic link into place that never replaces a file. Used by `GET /admin/v1/backup` and
+/// `mai-agent backup` (maictl's pre-deploy backup).
 public enum DatabaseBackup {
     public struct Result: Sendable {
         /// The snapshot file.
@@ -53,8 +54,11 @@ public enum DatabaseBackup {
             throw BackupFailure(description: "the snapshot failed its integrity check: \(check.prefix(3).joined(separator: "; "))")
         }
         try syncFile(temporary)
-        guard rename(temporary, path) == 0 else {
-            throw BackupFailure(description: "cannot move the snapshot to \(path): \(String(cString: strerror(errno)))")
+        // link(2), then the temporary name goes (defer): an atomic "rename unless the destination
+        // exists", so an existing backup is never replaced (rename(2) would silently overwrite it).
+        guard link(temporary, path) == 0 else {
+            let reason = errno == EEXIST ? "it already exists; choose a new file name" : String(cString: strerror(errno))
+            throw BackupFailure(description: "cannot move the snapshot to \(path): \(reason)")
         }
         try? syncFile(directory)
         let (bytes, digest) = try sha256(ofFile: path)

@@ -1,0 +1,338 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MaiCore
+import Testing
+@testable import MaiFleet
+
+/// `maictl deploy`, `rollback`, `lock`, `audit`, `logs` and `exec` — the real binary — on a
+/// three-host test fleet whose hosts run podman and Caddy, with the image built from this
+/// repository's Dockerfile. Each client's /health is polled through Caddy during every rollout.
+@Suite("Integration: deploy with podman on the test fleet", .tags(.integration), .serialized,
+       .enabled(if: IntegrationTestFleet.enabled, "set MAI_INTEGRATION=1 (as root) or TESTFLEET_HOSTS_JSON"), .podmanTestFleet)
+struct IntegrationDeployTests {
+    let fleet: IntegrationTestFleet
+    let workspace: MaictlWorkspace
+
+    init() throws {
+        fleet = try #require(IntegrationTestFleet.current, "no test fleet")
+        workspace = try MaictlWorkspace(fleet: fleet, name: "deploy")
+    }
+
+    func maictl(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAICTL_STATE_DIR"] = workspace.work + "/state"
+        environment["MAICTL_SSH_KEY"] = fleet.clientKey
+        environment["SSH_AUTH_SOCK"] = nil
+        environment["MAICTL_ENGINE"] = "podman"
+        environment["CONTAINERS_CONF"] = PodmanImages.containersConf
+        environment["OPENROUTER_API_KEY"] = "sk-or-v1-testfleet-deploy"
+        environment["OPENROUTER_BASE_URL"] = fleet.simUrl
+        let out = workspace.work + "/out-\(UUID().uuidString.prefix(6))"
+        let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", workspace.maictl] + arguments.map { $0 }
+        let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+    }
+
+    /// Runs `command` on host `host` over SSH (pinned key).
+    func onHost(_ host: IntegrationTestFleet.Host, _ command: RemoteCommand, stdin: String? = nil) async throws -> ExecResult {
+        let session = try await SSHSession.connect(to: host.target, credentials: .keyFile(path: fleet.clientKey, passphrase: nil),
+                                                   knownHosts: try KnownHostsFile(stateDirectory: workspace.work + "/state"))
+        defer { Task { await session.close() } }
+        return try await session.exec(command, stdin: stdin.map { Data($0.utf8) }, timeout: .seconds(60))
+    }
+
+    /// The version label of the serving container on each host ("-" when none runs).
+    func servingVersions() async throws -> [String] {
+        var versions: [String] = []
+        for host in fleet.hosts {
+            let result = try await onHost(host, EngineCommands().describe(name: "mai-agent"))
+            let parts = result.stdoutText.split(separator: " ").map(String.init)
+            versions.append(result.succeeded && parts.count == 3 && parts[2].hasPrefix("true") ? parts[1] : "-")
+        }
+        return versions
+    }
+
+    func publicHealth(_ host: IntegrationTestFleet.Host) -> Int {
+        HealthPoller.status(host: host.ip, port: host.publicPort, path: "/health")
+    }
+
+    func post(_ host: IntegrationTestFleet.Host, _ path: String, _ body: [String: Any]) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://\(host.ip):\(host.publicPort)\(path)")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
+    @Test func deployRollingUpgradeFailedCanaryRollbackAndLocks() async throws {
+        let names = fleet.hosts.map(\.serverId)
+
+        // 1. v1 on three fresh hosts (the image streamed over SSH).
+        var started = Date()
+        let v1 = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v1", "--push-image", "--health-timeout", "60")
+        let v1Seconds = Date().timeIntervalSince(started)
+        #expect(v1.status == 0, "deploy v1: \(v1.out)\n\(v1.err)")
+        #expect(try await servingVersions() == ["v1", "v1", "v1"])
+        for host in fleet.hosts { #expect(publicHealth(host) == 200, "\(host.name) answers /health through Caddy") }
+        // Each client gets an account: it must survive every later deploy (data in /srv/mai/data).
+        for host in fleet.hosts {
+            let (status, _) = try await post(host, "/api/v1/auths/signup", ["name": "Admin", "email": "admin@\(host.name).example", "password": "password 123"])
+            #expect(status == 200, "sign-up on \(host.name)")
+        }
+        // The admin API on the host's loopback reaches the serving container through Caddy.
+        let status = try maictl("status", "--fleet", workspace.work + "/fleet", "-o", "json")
+        #expect(status.status == 0, "maictl status after deploy: \(status.err)")
+
+        // 2. Rolling v2, one instance at a time, with every client's /health polled throughout.
+        let pollers = fleet.hosts.map { HealthPoller(host: $0.ip, port: $0.publicPort) }
+        pollers.forEach { $0.start() }
+        started = Date()
+        let v2 = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v2", "--push-image", "--batch", "1")
+        let v2Seconds = Date().timeIntervalSince(started)
+        pollers.forEach { $0.stop() }
+        #expect(v2.status == 0, "deploy v2: \(v2.out)\n\(v2.err)")
+        #expect(try await servingVersions() == ["v2", "v2", "v2"])
+        for (host, poller) in zip(fleet.hosts, pollers) {
+            #expect(poller.requests > 20, "\(host.name) was polled during the rollout (\(poller.requests) requests)")
+            #expect(poller.failures == 0, "\(host.name) answered non-200 \(poller.failures) times during the rollout: \(poller.failureSamples)")
+        }
+        let longest = pollers.map(\.longestOutage).max() ?? 0
+        for host in fleet.hosts {
+            let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": "password 123"])
+            #expect(status == 200 && body["token"] != nil, "\(host.name): the account made under v1 still signs in under v2")
+            let backups = try await onHost(host, RemoteCommand(["ls", "/srv/mai/data/backups"]))
+            #expect(backups.stdoutText.contains("pre-deploy-v2-"), "\(host.name): a backup was taken before v2: \(backups.stdoutText)")
+        }
+
+        // 3. v3 cannot start (a configuration the agent refuses): the canary fails its health check,
+        //    is stopped, the rollout halts, and every client keeps being served by v2.
+        let canaryPoller = HealthPoller(host: fleet.hosts[0].ip, port: fleet.hosts[0].publicPort)
+        canaryPoller.start()
+        let v3 = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v3", "--push-image", "--health-timeout", "12", "--json")
+        canaryPoller.stop()
+        #expect(v3.status == 2, "deploy v3 exits 2: \(v3.out)\n\(v3.err)")
+        #expect(v3.err.contains("the canary failed: rollout stopped"), "\(v3.err)")
+        let v3Outcomes = (try? JSONSerialization.jsonObject(with: Data(v3.out.utf8))) as? [[String: Any]] ?? []
+        #expect(v3Outcomes.map { $0["result"] as? String } == ["failed", "skipped", "skipped"], "\(v3.out)")
+        #expect((v3Outcomes.first?["detail"] as? String ?? "").contains("v2 keeps serving"))
+        #expect(try await servingVersions() == ["v2", "v2", "v2"])
+        #expect(canaryPoller.failures == 0, "the canary's client was served by v2 while v3 failed: \(canaryPoller.failureSamples)")
+        let leftovers = try await onHost(fleet.hosts[0], RemoteCommand(["podman", "ps", "--all", "--format", "{{.Names}}"]))
+        #expect(leftovers.stdoutText.split(separator: "\n") == ["mai-agent"], "the failed candidate was removed: \(leftovers.stdoutText)")
+
+        // 4. Rollback (default: each client's previous version from the ledger) → v1, zero downtime.
+        let rollbackPollers = fleet.hosts.map { HealthPoller(host: $0.ip, port: $0.publicPort) }
+        rollbackPollers.forEach { $0.start() }
+        let rollback = try maictl("rollback", "--fleet", workspace.work + "/fleet")
+        rollbackPollers.forEach { $0.stop() }
+        #expect(rollback.status == 0, "rollback: \(rollback.out)\n\(rollback.err)")
+        #expect(try await servingVersions() == ["v1", "v1", "v1"])
+        for (host, poller) in zip(fleet.hosts, rollbackPollers) {
+            #expect(poller.failures == 0, "\(host.name) answered non-200 during the rollback: \(poller.failureSamples)")
+        }
+
+        // 5. Someone else's deploy holds h2's lock: a new deploy refuses with exit 3, names them,
+        //    and touches nothing; `lock status` shows it, `lock release` frees it.
+        let alice = LockHolder(holder: "alice@laptop (pid 4242)", since: "2026-01-02T03:04:05Z", message: "hotfix")
+        let taken = try await onHost(fleet.hosts[1], EngineCommands().acquireLock(), stdin: alice.fileText)
+        #expect(taken.succeeded)
+        let blocked = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v2", "--push-image")
+        #expect(blocked.status == 3, "\(blocked.out)\n\(blocked.err)")
+        #expect(blocked.err.contains("\(names[1]): deploy lock held by alice@laptop (pid 4242) since 2026-01-02T03:04:05Z (hotfix)"), "\(blocked.err)")
+        #expect(try await servingVersions() == ["v1", "v1", "v1"])
+        let lockStatus = try maictl("lock", "status", "--fleet", workspace.work + "/fleet")
+        #expect(lockStatus.status == 3 && lockStatus.out.contains("\(names[1]): held by alice@laptop"), "\(lockStatus.out)")
+        #expect(lockStatus.out.contains("\(names[0]): free") && lockStatus.out.contains("\(names[2]): free"),
+                "the locks the refused deploy took were given back: \(lockStatus.out)")
+        #expect(try maictl("lock", "release", names[1], "--fleet", workspace.work + "/fleet").status == 0)
+        #expect(try maictl("lock", "status", "--fleet", workspace.work + "/fleet").status == 0)
+
+        // 6. Records: the local audit log and each host's, logs and exec.
+        let audit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[0], "-n", "1000", "--json")
+        let actions = audit.out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+            .map { "\($0["action"] as? String ?? "") \($0["outcome"] as? String ?? "")" }
+        for expected in ["backup ok", "start ok", "switch ok", "stop ok", "deploy ok", "start failed", "rollback ok"] {
+            #expect(actions.contains(expected), "local audit has \(expected): \(actions)")
+        }
+        let unlocks = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[1], "--json")
+        #expect(unlocks.out.contains(#""action":"unlock""#) && unlocks.out.contains("alice@laptop"), "the release is audited: \(unlocks.out)")
+        let hostAudit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--host", names[0], "--json")
+        #expect(hostAudit.status == 0 && hostAudit.out.contains(#""action":"switch""#), "\(hostAudit.err)")
+        let logs = try maictl("logs", names[0], "--fleet", workspace.work + "/fleet", "-n", "20")
+        #expect(logs.status == 0 && (logs.out + logs.err).contains("listening"), "\(logs.out)\(logs.err)")
+        let exec = try maictl("exec", names[0], "--fleet", workspace.work + "/fleet", "--", "id", "-u")
+        #expect(exec.status == 0 && exec.out.trimmingCharacters(in: .whitespacesAndNewlines) == "10001", "\(exec.out)\(exec.err)")
+        let failing = try maictl("exec", names[0], "--fleet", workspace.work + "/fleet", "--", "sh", "-c", "exit 7")
+        #expect(failing.status == 7, "exec passes the command's exit status on")
+
+        // maictl ssh: the system ssh with maictl's pinned key and identity (here with a command).
+        let ssh = try maictl("ssh", names[0], "--fleet", workspace.work + "/fleet", "--", "hostname")
+        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].name, "\(ssh.out)\(ssh.err)")
+
+        print("deploy figures: v1 to 3 fresh hosts \(String(format: "%.1f", v1Seconds)) s; rolling v2 to 3 hosts (batch 1) "
+              + "\(String(format: "%.1f", v2Seconds)) s; non-200 answers during v2 \(pollers.map(\.failures).reduce(0, +)) of "
+              + "\(pollers.map(\.requests).reduce(0, +)); longest non-200 stretch \(String(format: "%.3f", longest)) s")
+    }
+}
+
+/// Polls http://host:port/health on its own thread (blocking sockets, one connection per request,
+/// `Connection: close`) every 50 ms until stopped; counts answers that are not 200.
+final class HealthPoller: @unchecked Sendable {
+    let host: String
+    let port: Int
+    private let lock = NSLock()
+    private var running = false
+    private var thread: Thread?
+    private var done = DispatchSemaphore(value: 0)
+    private var _requests = 0
+    private var _failures = 0
+    private var _samples: [String] = []
+    private var _longest: Double = 0
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    var requests: Int { lock.withLock { _requests } }
+    var failures: Int { lock.withLock { _failures } }
+    var failureSamples: [String] { lock.withLock { _samples } }
+    /// The longest time from a non-200 answer to the next 200, in seconds.
+    var longestOutage: Double { lock.withLock { _longest } }
+
+    func start() {
+        lock.withLock { running = true }
+        let thread = Thread { [self] in
+            var outageStart: Date?
+            while lock.withLock({ running }) {
+                let sent = Date()
+                let status = Self.status(host: host, port: port, path: "/health")
+                let now = Date()
+                lock.withLock {
+                    _requests += 1
+                    if status == 200 {
+                        if let since = outageStart { _longest = max(_longest, now.timeIntervalSince(since)) }
+                        outageStart = nil
+                    } else {
+                        _failures += 1
+                        if _samples.count < 5 { _samples.append("\(now): \(status) after \(String(format: "%.3f", now.timeIntervalSince(sent))) s") }
+                        if outageStart == nil { outageStart = now }
+                    }
+                }
+                usleep(50_000)
+            }
+            if let since = outageStart { lock.withLock { _longest = max(_longest, Date().timeIntervalSince(since)) } }
+            done.signal()
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() {
+        lock.withLock { running = false }
+        done.wait()
+    }
+
+    /// The status code of one GET (-1 when the connection was refused, 0 when no answer came within 3 s).
+    static func status(host: String, port: Int, path: String) -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return 0 }
+        defer { close(descriptor) }
+        var limit = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr(host)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return -1 }
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        guard request.withCString({ send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return 0 }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        guard count > 12 else { return 0 }
+        let line = String(decoding: buffer[0..<count], as: UTF8.self)
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
+
+/// The images the deploy suite rolls out, derived from the image `scripts/build-image` made
+/// (`MAI_TEST_IMAGE`, default localhost/mai-agent:test): v1 and v2 differ by a label; v3 sets a
+/// configuration the agent refuses at start (`DEFAULT_USER_ROLE=admin`), so its health check fails.
+enum PodmanImages {
+    static var containersConf: String {
+        ProcessInfo.processInfo.environment["CONTAINERS_CONF"]
+            ?? IntegrationTestFleet.repositoryRoot.appendingPathComponent("scripts/podman/containers.conf").path
+    }
+
+    static var base: String { ProcessInfo.processInfo.environment["MAI_TEST_IMAGE"] ?? "localhost/mai-agent:test" }
+
+    struct Missing: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func podman(_ arguments: [String], log: String) throws -> Int32 {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONTAINERS_CONF"] = containersConf
+        return try IntegrationTestFleet.spawnAndWait(["/usr/bin/podman"] + arguments, environment: environment, outputFile: log)
+    }
+
+    static func prepare(in directory: String) throws {
+        guard try podman(["image", "exists", base], log: "/dev/null") == 0 else {
+            throw Missing(description: "no image \(base): build it first (make image-test, or scripts/build-image --config debug --tag test), or set MAI_TEST_IMAGE")
+        }
+        for (version, extra) in [("v1", "LABEL mai.test.release=v1"), ("v2", "LABEL mai.test.release=v2"),
+                                 ("v3", "LABEL mai.test.release=v3\nENV DEFAULT_USER_ROLE=admin")] {
+            let context = directory + "/image-\(version)"
+            try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+            try "FROM \(base)\n\(extra)\n".write(toFile: context + "/Containerfile", atomically: true, encoding: .utf8)
+            let log = context + "/build.log"
+            guard try podman(["build", "--pull=never", "--format", "docker", "-t", "localhost/mai-agent:\(version)", "-f", context + "/Containerfile", context], log: log) == 0 else {
+                throw Missing(description: "podman build of \(version) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
+        }
+    }
+
+    /// Brings up a 3-host podman fleet around the suite (taking turns with the other suites).
+    struct Scope: SuiteTrait, TestScoping {
+        var isRecursive: Bool { false }
+
+        func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+            guard getuid() == 0 else { throw IntegrationTestFleet.NeedsRoot() }
+            await FleetTurn.shared.acquire()
+            defer { Task { await FleetTurn.shared.release() } }
+            let directory = "/tmp/maitestfleet-podman-\(getpid())"
+            try FileManager.default.createDirectory(atPath: directory + "-images", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory + "-images") }
+            try PodmanImages.prepare(in: directory + "-images")
+            defer { _ = try? PodmanImages.podman(["rmi", "localhost/mai-agent:v1", "localhost/mai-agent:v2", "localhost/mai-agent:v3"], log: "/dev/null") }
+            defer {
+                // Keep each host's Caddy and sshd logs for a failed run (the fleet directory goes with `down`).
+                let logs = "/tmp/maitestfleet-podman-logs"
+                try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+                for index in 1...3 {
+                    for name in ["caddy.log", "sshd.log", "access.log"] {
+                        let target = logs + "/h\(index)-\(name)"
+                        try? FileManager.default.removeItem(atPath: target)
+                        try? FileManager.default.copyItem(atPath: directory + "/h\(index)/\(name)", toPath: target)
+                    }
+                }
+                _ = try? IntegrationTestFleet.runScript(["down"], directory: directory)
+            }
+            try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19092", "--engine", "podman"], directory: directory)
+            let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
+            try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
+        }
+    }
+}
+
+extension Trait where Self == PodmanImages.Scope {
+    /// Runs the suite against a live 3-host test fleet with podman and Caddy on every host.
+    static var podmanTestFleet: Self { Self() }
+}
