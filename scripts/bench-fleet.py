@@ -6,7 +6,7 @@ gives each agent some chat traffic so the usage report has books to read, then t
 clock, whole process, median of --runs — :
 
   maictl health            (every check: SSH, agent process, public /health, admin API +
-                            quick_check, disk, memory, last confirmation)
+                            quick_check, disk, memory, last confirmation, backup age)
   maictl usage report      (this month, by client, every agent's books over the SSH tunnel)
   maictl status
   ansible all -m ping      (ansible-core from PyPI; the same hosts, key and pinned host keys,
@@ -150,6 +150,8 @@ def main():
             "maictl usage report": ([args.maictl, "usage", "report", "--month", month, "--by", "client"] + fleet_arg, (0,)),
             "maictl status": ([args.maictl, "status"] + fleet_arg, (0,)),
         }
+        # As in production, each client has last night's backup (health checks its age).
+        timed([args.maictl, "backup", "--all"] + fleet_arg, menv)
         # Sanity before timing: every host answered, and the report has every client's books.
         _, health = timed(commands["maictl health"][0], menv)
         _, report = timed(commands["maictl usage report"][0][:-2] + ["-o", "json"] + fleet_arg[2:], menv)
