@@ -17,7 +17,8 @@ import requests
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.common.exceptions import (ElementNotInteractableException, NoSuchElementException,
+                                            StaleElementReferenceException, WebDriverException)
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -52,6 +53,19 @@ def wait(driver, timeout=WAIT, poll=0.1):
 
 def visible(driver, css):
     return wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def click(driver, css):
+    """Clicks the element `css` names once it can be clicked, looking it up afresh if the list it is
+    in was drawn again meanwhile."""
+    def clicked(d):
+        element = d.find_element(By.CSS_SELECTOR, css)
+        if not element.is_displayed():
+            return False
+        element.click()
+        return True
+    WebDriverWait(driver, WAIT, poll_frequency=0.1,
+                  ignored_exceptions=(StaleElementReferenceException, NoSuchElementException, ElementNotInteractableException)).until(clicked)
 
 
 def wait_text(driver, css, text):
@@ -211,15 +225,15 @@ def test_employee_chats_streams_searches_branches_and_switches_language(chat_age
 
     # After a reload the chat is in the sidebar (today) and opens with its messages.
     driver.refresh()
-    item = visible(driver, f'#chat-list .chat-group[data-group="today"] .chat-item[data-id="{chat_id}"]')
-    assert "rainbows" in item.text
+    # (The list may be drawn twice while the page loads: look the item up afresh each time.)
+    wait_text(driver, f'#chat-list .chat-group[data-group="today"] .chat-item[data-id="{chat_id}"]', "rainbows")
     wait(driver).until(lambda d: (last_answer(d) or {}).get("text") == first_answer)
 
     # Server search, debounced.
     visible(driver, "#new-chat").click()
     search = visible(driver, "#chat-search")
     search.send_keys("rainbows")
-    visible(driver, f'#chat-list .chat-group[data-group="search"] .chat-item[data-id="{chat_id}"] .chat-link').click()
+    click(driver, f'#chat-list .chat-group[data-group="search"] .chat-item[data-id="{chat_id}"] .chat-link')
     wait(driver).until(lambda d: (last_answer(d) or {}).get("text") == first_answer)
     search.send_keys(Keys.ESCAPE)
     wait(driver).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '#chat-list .chat-group[data-group="search"]'))
