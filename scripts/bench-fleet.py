@@ -61,7 +61,10 @@ def workspace(fleet, work):
     """Fleet files naming every host, a state dir with fleet tokens and pinned keys (as maictl keeps them)."""
     os.makedirs(f"{work}/fleet/clients", exist_ok=True)
     with open(f"{work}/fleet/fleet.toml", "w") as f:
-        f.write('[hetzner]\nssh_keys = ["operator"]\n[agent]\nversion = "0.1.0"\n[operator]\nemail = "ops@example.com"\n')
+        f.write('[hetzner]\nssh_keys = ["operator"]\n[agent]\nversion = "0.1.0"\n[operator]\nemail = "ops@example.com"\n'
+                # The test hosts share this machine's disk and memory: measure speed, not the build box.
+                '[health]\ndisk_free_warning_percent = 2\ndisk_free_critical_percent = 1\n'
+                'memory_available_warning_percent = 2\nmemory_available_critical_percent = 1\n')
     state = f"{work}/state"
     os.makedirs(f"{state}/instances", mode=0o700, exist_ok=True)
     os.chmod(state, 0o700)
