@@ -78,7 +78,7 @@ def sign_in(driver, agent, user):
     field = visible(driver, "#signin-email")
     field.send_keys(user["email"])
     driver.find_element(By.ID, "signin-password").send_keys(user["password"])
-    driver.find_element(By.CSS_SELECTOR, "#signin-form [type=submit]").click()
+    click(driver, "#signin-form [type=submit]")
     # textContent: on a phone the name is not shown in the header.
     wait(driver).until(lambda d: d.execute_script("return document.getElementById('user-name').textContent") == user["name"])
     wait_for_models(driver)
@@ -117,7 +117,7 @@ def paste_message(driver, text):
     box = visible(driver, "#composer-input")
     wait(driver).until(lambda d: box.is_enabled())
     driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));", box, text)
-    visible(driver, "#send-button").click()
+    click(driver, "#send-button")
 
 
 def wait_answer_done(driver, timeout=WAIT, not_id=None):
@@ -230,7 +230,7 @@ def test_employee_chats_streams_searches_branches_and_switches_language(chat_age
     wait(driver).until(lambda d: (last_answer(d) or {}).get("text") == first_answer)
 
     # Server search, debounced.
-    visible(driver, "#new-chat").click()
+    click(driver, "#new-chat")
     search = visible(driver, "#chat-search")
     search.send_keys("rainbows")
     click(driver, f'#chat-list .chat-group[data-group="search"] .chat-item[data-id="{chat_id}"] .chat-link')
@@ -240,15 +240,15 @@ def test_employee_chats_streams_searches_branches_and_switches_language(chat_age
 
     # Regenerate: a second answer next to the first, and the switcher goes back and forth.
     first_id = last_answer(driver)["id"]
-    visible(driver, "#messages .message.assistant .regenerate").click()
+    click(driver, "#messages .message.assistant .regenerate")
     second = wait_answer_done(driver, not_id=first_id)
     assert second["id"] != first_id and second["status"] == "complete", second
     wait_text(driver, "#messages .message.assistant .branch-count", "2/2")
-    driver.find_element(By.CSS_SELECTOR, "#messages .message.assistant .branch-prev").click()
+    click(driver, "#messages .message.assistant .branch-prev")
     wait_text(driver, "#messages .message.assistant .branch-count", "1/2")
     wait(driver).until(lambda d: last_answer(d)["id"] == first_id)
     assert last_answer(driver)["text"] == first_answer
-    driver.find_element(By.CSS_SELECTOR, "#messages .message.assistant .branch-next").click()
+    click(driver, "#messages .message.assistant .branch-next")
     wait_text(driver, "#messages .message.assistant .branch-count", "2/2")
     wait(driver).until(lambda d: last_answer(d)["id"] == second["id"])
     # The branch choice is stored: a reload shows the same one.
@@ -256,26 +256,26 @@ def test_employee_chats_streams_searches_branches_and_switches_language(chat_age
     wait_text(driver, "#messages .message.assistant .branch-count", "2/2")
 
     # Edit the question and resend: a new branch with its own answer; the switcher swaps the text.
-    visible(driver, "#messages .message.user .edit-message").click()
+    click(driver, "#messages .message.user .edit-message")
     editor = visible(driver, "#messages .message.user .edit-input")
     editor.clear()
     editor.send_keys("Tell me about sunsets [[sim:tokens=12]]")
-    driver.find_element(By.CSS_SELECTOR, "#messages .message.user .edit-save").click()
+    click(driver, "#messages .message.user .edit-save")
     edited = wait_answer_done(driver)
     assert edited["text"].startswith("Tell me about sunsets"), edited
     wait_text(driver, "#messages .message.user .branch-count", "2/2")
     assert "sunsets" in driver.find_element(By.CSS_SELECTOR, "#messages .message.user .message-body").text
-    driver.find_element(By.CSS_SELECTOR, "#messages .message.user .branch-prev").click()
+    click(driver, "#messages .message.user .branch-prev")
     wait_text(driver, "#messages .message.user .branch-count", "1/2")
     wait_text(driver, "#messages .message.user .message-body", "rainbows")
     wait(driver).until(lambda d: last_answer(d)["text"].startswith("Tell me about rainbows"))
-    driver.find_element(By.CSS_SELECTOR, "#messages .message.user .branch-next").click()
+    click(driver, "#messages .message.user .branch-next")
     wait_text(driver, "#messages .message.user .message-body", "sunsets")
     screenshot(driver, "chat.png")
 
     # Settings: German, and it survives a reload.
     de = json.loads((LOCALES / "de.json").read_text())
-    visible(driver, "#open-settings").click()
+    click(driver, "#open-settings")
     dialog = visible(driver, "#settings-dialog")
     Select(visible(driver, "#settings-language")).select_by_value("de")
     wait_text(driver, "#settings-title", de["settings_dialog.title"])
@@ -312,8 +312,8 @@ def test_model_html_and_titles_are_text_and_markdown_is_safe(chat_agent, chat_us
     # A title with markup, set by renaming, is shown as text.
     chat_id = current_chat_id(driver)
     item_css = f'#chat-list .chat-item[data-id="{chat_id}"]'
-    visible(driver, f"{item_css} .chat-menu-button").click()
-    visible(driver, f"{item_css} .chat-rename").click()
+    click(driver, f"{item_css} .chat-menu-button")
+    click(driver, f"{item_css} .chat-rename")
     field = visible(driver, f"{item_css} .chat-rename-input")
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys("<b>x</b>", Keys.ENTER)
@@ -325,7 +325,7 @@ def test_model_html_and_titles_are_text_and_markdown_is_safe(chat_agent, chat_us
     assert not driver.find_elements(By.CSS_SELECTOR, "#chat-list b")
 
     # Markdown: code with language label and Copy, a table, and no javascript: link.
-    visible(driver, "#new-chat").click()
+    click(driver, "#new-chat")
     wait(driver).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#messages .message"))
     reply = ("Here:\n\n```python\nprint('hi')\n```\n\n| Name | Count |\n|---|---:|\n| apples | 3 |\n\n"
              "- one\n- two\n\n> quoted\n\n[click me](javascript:window.__xss=3) and [safe](https://example.com/a)")
@@ -356,7 +356,7 @@ def test_stop_keeps_the_partial_answer_marked_interrupted(chat_agent, chat_users
     sign_in(driver, chat_agent, chat_users["employee"])
     type_message(driver, "Count slowly [[sim:tps=5]] [[sim:tokens=80]]")
     wait(driver).until(lambda d: len((last_answer(d) or {}).get("text") or "") >= 8)
-    visible(driver, "#stop-button").click()
+    click(driver, "#stop-button")
     stopped = wait_answer_done(driver)
     assert stopped["status"] == "interrupted", stopped
     assert stopped["text"].startswith("Count slowly"), stopped
