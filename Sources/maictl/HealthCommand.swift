@@ -111,9 +111,7 @@ struct HealthCommand: AsyncParsableCommand {
     }
 
     static func json(_ report: FleetHealth) throws -> String {
-        let encoder = AdminAPI.encoder
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        try resultJSON(report) + "\n"
     }
 
     /// One row per instance with its failing checks; verbose: one row per check.

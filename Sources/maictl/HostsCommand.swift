@@ -83,9 +83,7 @@ struct HostsList: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(try resultJSON(rows))
         case .table:
             var table = Table(columns: [.init("server"), .init("client"), .init("type"), .init("fingerprint")])
             for row in rows { table.append([row.serverId, row.client ?? "(no client)", row.keyType, row.fingerprint]) }

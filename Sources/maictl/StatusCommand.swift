@@ -42,9 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(try resultJSON(rows))
         case .table:
             var table = Table(columns: [
                 .init("client"), .init("address"), .init("reachable"), .init("version"), .init("uptime", alignment: .right),

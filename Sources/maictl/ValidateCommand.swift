@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 import MaiFleet
 
 /// `maictl fleet …`: commands about the fleet files themselves.
@@ -69,4 +70,12 @@ enum Stderr {
     static func write(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
+}
+
+/// A result as maictl prints JSON: the admin API's encoding (snake_case, exact amounts), sorted,
+/// indented, slashes unescaped.
+func resultJSON<Value: Encodable>(_ value: Value) throws -> String {
+    let encoder = AdminAPI.encoder
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
