@@ -12,13 +12,17 @@ struct HealthCommand: AsyncParsableCommand {
         commandName: "health",
         abstract: "Check every instance for cron: Nagios exit codes 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         discussion: """
-            Per instance: SSH reachable, agent running (process or docker/podman container), public \
-            /health, admin API answering, database PRAGMA quick_check, disk free on / and memory \
-            available, age of the last usage confirmation, and the TLS certificate's days left \
-            (servers with a domain; not test hosts). Thresholds come from [health] in fleet.toml.
+            Per instance: SSH reachable, agent running, public /health, admin API answering, \
+            database PRAGMA quick_check, disk free under the agent's DATA_DIR and memory available, \
+            age of the last usage confirmation, the TLS certificate's days left (servers with a \
+            domain; not test hosts), the age of the newest backup in this maictl's store, and — with \
+            OPENROUTER_MANAGEMENT_KEY set — the OpenRouter key's state and remaining limit. \
+            Thresholds come from [health] in fleet.toml.
 
-            The OpenRouter key (validity, remaining limit) and the backup age are not reported by \
-            the agent yet: --verbose shows them as UNKNOWN, and they never change the exit code.
+            The agent answers most checks in one admin API request through the SSH tunnel. Only when \
+            it does not answer (or is an older agent) does maictl run one command on the host: pgrep, \
+            then docker/podman ps, df / and /proc/meminfo — so a stopped agent is told apart from a \
+            stopped container.
 
             An instance that cannot be reached is CRITICAL and named; each instance has --deadline \
             seconds, so one stuck host cannot hang the run. The exit code is the worst state \
@@ -31,7 +35,7 @@ struct HealthCommand: AsyncParsableCommand {
     @OptionGroup var selection: InstanceSelection
     @Flag(help: "Print JSON: every instance with every check.") var json = false
     @Flag(help: "Print nothing when every instance is OK.") var quiet = false
-    @Flag(help: "Show every check, including those not counted yet (OpenRouter key, backup age).") var verbose = false
+    @Flag(help: "Show every check, including those not counted (the OpenRouter key without OPENROUTER_MANAGEMENT_KEY, TLS on test hosts).") var verbose = false
     @Option(help: ArgumentHelp("POST the JSON summary to this URL when the state is not OK.", valueName: "url")) var notify: String?
     @Option(help: "Seconds each instance may take before it is reported CRITICAL.") var deadline: Int = 20
 

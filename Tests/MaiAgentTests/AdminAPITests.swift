@@ -60,8 +60,40 @@ struct AdminAPITests {
             let simulatorTotal = harness.openRouter.generations.reduce(Int64(0)) { $0 + $1.cost.nanos }
             #expect(usage.totals.rawCost == Money(nanos: simulatorTotal))
             #expect(try await Self.get(client, "/admin/v1/usage?group_by=week").status == .badRequest)
-            #expect(try await Self.get(client, "/admin/v1/health").status == .ok)
+            // Health answers in one request what maictl health judges, agreeing with status.
+            let healthResponse = try await Self.get(client, "/admin/v1/health")
+            #expect(healthResponse.status == .ok)
+            let health = try AdminAPI.decoder.decode(AdminHealth.self, from: Data(buffer: healthResponse.body))
+            #expect(health.status && health.quickCheck == "ok")
+            let facts = try #require(health.agent)
+            #expect(facts.version == MaiVersion.current && facts.pid == getpid())
+            #expect(facts.lastConfirmationAt == status.lastConfirmation?.finishedAt)
+            #expect(facts.openrouterKeyHash == status.openrouterKey?.hash)
+            let disk = try #require(health.resources?.disk, "\(String(describing: health.resources))")
+            #expect(disk.path == agent.services.config.dataDirectory)
+            #expect(disk.totalBytes > 0 && (0...disk.totalBytes).contains(disk.availableBytes))
+            #expect(health.dataDirFreeBytes == disk.availableBytes)
+            let memory = try #require(health.resources?.memory)
+            #expect(memory.totalBytes > 0 && (0...memory.totalBytes).contains(memory.availableBytes))
+            #expect(health.resources?.problems == [])
         }
+    }
+
+    @Test("health reads disk and memory as df and /proc/meminfo would, and names what it cannot read")
+    func hostResources() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        let resources = HostResourcesReader.read(dataDirectory: directory)
+        var info = statvfs()
+        #expect(statvfs(directory, &info) == 0)
+        #expect(resources.disk?.totalBytes == Int64(info.f_blocks) * Int64(info.f_frsize))
+        let meminfo = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+        let total = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
+        #expect(resources.memory?.totalBytes == total.map { $0 * 1024 })
+
+        let missing = HostResourcesReader.read(dataDirectory: "/no/such/data-dir", meminfoPath: "/no/such/meminfo")
+        #expect(missing.disk == nil && missing.memory == nil)
+        #expect(missing.problems.count == 2 && missing.problems[0].contains("/no/such/data-dir") && missing.problems[1].contains("not readable"),
+                "\(missing.problems)")
     }
 
     @Test("a key swap is validated, switches new requests, and old-key rows are still confirmed with the old key")

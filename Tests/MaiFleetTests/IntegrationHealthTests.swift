@@ -116,6 +116,47 @@ struct IntegrationHealthTests {
         #expect((keyCheck("maitf-h2")?["message"] as? String)?.contains("disabled at OpenRouter") == true, "\(out)")
     }
 
+    /// One admin API request answers the agent, disk and memory checks; when the agent is down,
+    /// maictl looks on the host instead (one exec), and the instance is CRITICAL for the admin API.
+    @Test func aStoppedAgentIsCriticalAndTheHostIsAskedInstead() throws {
+        #expect(try run("backup", "--all", "--fleet", work + "/fleet").0 == 0)
+        func checks(_ out: String, _ instance: String) throws -> [String: [String: Any]] {
+            let instances = try #require(try decode(out)["instances"] as? [[String: Any]])
+            let checks = try #require(instances.first { $0["instance"] as? String == instance }?["checks"] as? [[String: Any]], "\(out)")
+            return Dictionary(uniqueKeysWithValues: checks.compactMap { check in (check["name"] as? String).map { ($0, check) } })
+        }
+        let host = try fleet.host(3)
+        let before = try run("health", "--fleet", work + "/fleet", "--only", host.serverId, "--json")
+        #expect(before.0 == 0, "\(before.1)\(before.2)")
+        let answered = try checks(before.1, host.serverId)
+        #expect((answered["agent"]?["message"] as? String)?.hasPrefix("mai-agent \(MaiVersion.current) answering (pid ") == true, "\(before.1)")
+        // The disk the agent writes to: its DATA_DIR (next to the host's fleet token in the rig).
+        let dataDir = URL(fileURLWithPath: host.tokenFile).deletingLastPathComponent().appendingPathComponent("data").path
+        #expect((answered["disk"]?["message"] as? String)?.contains("free on \(dataDir)") == true, "\(before.1)")
+
+        try fleet.script("agent", "3", "stop")
+        defer { try? fleet.script("agent", "3", "start") }
+        let (status, out, err) = try run("health", "--fleet", work + "/fleet", "--json")
+        #expect(status == 2, "\(out)\(err)")
+        let down = try checks(out, host.serverId)
+        #expect(down["admin_api"]?["state"] as? String == "CRITICAL", "\(out)")
+        #expect(down["public_health"]?["state"] as? String == "CRITICAL", "\(out)")
+        // Looked at on the host: pgrep there (the test hosts share one PID namespace, so it may see
+        // another host's agent; a real server sees only its own), df / and /proc/meminfo.
+        let agentMessage = down["agent"]?["message"] as? String ?? ""
+        #expect(agentMessage.contains("process mai-agent running (pid") || agentMessage.contains("no mai-agent process"), "\(out)")
+        #expect(down["disk"]?["state"] as? String == "OK" && (down["disk"]?["message"] as? String)?.contains("free on /") == true, "\(out)")
+        #expect(down["memory"]?["state"] as? String == "OK", "\(out)")
+        #expect((down["confirmation_age"]?["message"] as? String)?.contains("admin API did not answer") == true, "\(out)")
+        for other in fleet.hosts where other.index != 3 {
+            #expect(try checks(out, other.serverId)["admin_api"]?["state"] as? String == "OK", "\(out)")
+        }
+
+        try fleet.script("agent", "3", "start")
+        let after = try run("health", "--fleet", work + "/fleet", "--only", host.serverId)
+        #expect(after.0 == 0, "\(after.1)\(after.2)")
+    }
+
     @Test func aHostWithSSHDownIsCriticalAndNamedAndNotified() throws {
         let down = try fleet.host(2)
         let up = try #require(fleet.hosts.first { $0.index != 2 })

@@ -31,23 +31,35 @@ struct AdminController {
         line.totals
     }
 
+    /// The last usage confirmation run, as the confirmation service recorded it.
+    func lastConfirmationRun() async throws -> ConfirmationService.RunResult? {
+        let text = try await services.database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'USAGE_LAST_RUN'")
+        }
+        return text.flatMap { try? JSONDecoder().decode(ConfirmationService.RunResult.self, from: Data($0.utf8)) }
+    }
+
+    /// The enabled OpenRouter connection with a key: the key this instance spends on.
+    func openRouterConnection() async throws -> Connection? {
+        try await services.connections.enabled().first { $0.kind == .openrouter && $0.apiKey != nil }
+    }
+
     @Sendable func status(_ request: Request, context: AgentRequestContext) async throws -> Response {
         let now = services.clock.now
         let today = UsageBook.day(now)
         let totals = try await services.book.report(from: today, to: today, groupBy: .day).totals
-        let (lastRun, size, markup) = try await services.database.pool.read { db -> (String?, Int64, String?) in
+        let (size, markup) = try await services.database.pool.read { db -> (Int64, String?) in
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
-            return (try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'USAGE_LAST_RUN'"), pages * pageSize,
-                    try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [today]))
+            return (pages * pageSize, try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [today]))
         }
         let wal = (try? FileManager.default.attributesOfItem(atPath: services.config.databasePath + "-wal")[.size] as? Int64) ?? 0
-        let run = lastRun.flatMap { try? JSONDecoder().decode(ConfirmationService.RunResult.self, from: Data($0.utf8)) }.map {
+        let run = try await lastConfirmationRun().map {
             AdminStatus.ConfirmationRun(finishedAt: Date(timeIntervalSince1970: TimeInterval($0.finishedAt)), confirmed: $0.confirmed,
                                         notReady: $0.notReady, failed: $0.failed, unverified: $0.unverified, remaining: $0.remaining,
                                         rateLimited: $0.rateLimited)
         }
-        var key = try await services.connections.enabled().first { $0.kind == .openrouter && $0.apiKey != nil }.map {
+        var key = try await openRouterConnection().map {
             AdminStatus.KeyInfo(hash: TokenService.sha256Hex($0.apiKey!.value), hint: $0.keyHint, connectionId: $0.id)
         }
         if let hash = key?.hash { key?.setAt = try await services.keySetTimes.setAt(hash: hash, now: services.clock.seconds) }
@@ -148,18 +160,19 @@ struct AdminController {
             failed: run.failed, unverified: run.unverified, remaining: run.remaining, rateLimited: run.rateLimited))
     }
 
-    struct DeepHealth: Encodable {
-        var status: Bool
-        var quickCheck: String
-        var dataDirFreeBytes: Int64?
-        var provisional: Int
-    }
-
+    /// Everything `maictl health` judges in one answer (the database check, disk, memory, the
+    /// process and its last confirmation), so a cron run needs no shell on the host.
     @Sendable func health(_ request: Request, context: AgentRequestContext) async throws -> Response {
         let check = (try? await services.database.check()) ?? "unreadable"
-        let free = (try? FileManager.default.attributesOfFileSystem(forPath: services.config.dataDirectory)[.systemFreeSize] as? Int64) ?? nil
+        let resources = HostResourcesReader.read(dataDirectory: services.config.dataDirectory)
         let provisional = try await services.retiredKeys.pendingByKey().values.reduce(0, +)
-        var response = try json(DeepHealth(status: check == "ok", quickCheck: check, dataDirFreeBytes: free, provisional: provisional))
+        let finished = try await lastConfirmationRun().map { Date(timeIntervalSince1970: TimeInterval($0.finishedAt)) }
+        let key = try await openRouterConnection().map { TokenService.sha256Hex($0.apiKey!.value) }
+        let facts = AdminHealth.AgentFacts(
+            version: MaiVersion.current, pid: getpid(), uptimeSeconds: Int64(services.clock.now.timeIntervalSince(services.startedAt)),
+            lastConfirmationAt: finished, openrouterKeyHash: key)
+        var response = try json(AdminHealth(status: check == "ok", quickCheck: check, dataDirFreeBytes: resources.disk?.availableBytes,
+                                            provisional: provisional, resources: resources, agent: facts))
         if check != "ok" { response.status = .serviceUnavailable }
         return response
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 
 /// Turns what was seen of an instance into checks against the thresholds. Pure: `now` is given.
 public struct HealthEvaluator: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 
 /// What was seen of one value: the value, why it could not be seen, or why it was not looked at.
 public enum Observed<Value: Sendable>: Sendable {
@@ -38,21 +39,6 @@ public struct MemoryInfo: Sendable, Hashable {
     }
 
     public var availablePercent: Double { totalKiB > 0 ? Double(availableKiB) * 100 / Double(totalKiB) : 0 }
-}
-
-/// The agent's deep health (`GET /admin/v1/health`).
-public struct AdminHealth: Sendable, Hashable, Codable {
-    public var status: Bool
-    public var quickCheck: String
-    public var dataDirFreeBytes: Int64?
-    public var provisional: Int
-
-    public init(status: Bool, quickCheck: String, dataDirFreeBytes: Int64? = nil, provisional: Int = 0) {
-        self.status = status
-        self.quickCheck = quickCheck
-        self.dataDirFreeBytes = dataDirFreeBytes
-        self.provisional = provisional
-    }
 }
 
 /// Whether the agent runs, and how it was found.

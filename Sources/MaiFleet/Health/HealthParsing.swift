@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 
 /// Parsers for what the health commands print on a host. Pure; `nil` when the text does not fit.
 public enum HealthParsing {
@@ -15,17 +16,9 @@ public enum HealthParsing {
         return DiskUsage(totalKiB: total, availableKiB: available, mountPoint: fields[5...].joined(separator: " "))
     }
 
-    /// MemTotal and MemAvailable (kB) of `/proc/meminfo`.
+    /// MemTotal and MemAvailable (kB) of `/proc/meminfo` (the agent reads it with the same parser).
     public static func memoryInfo(_ text: String) -> MemoryInfo? {
-        var values: [String: Int64] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let number = parts[1].split(separator: " ").first.flatMap { Int64($0) }
-            if let number { values[String(parts[0])] = number }
-        }
-        guard let total = values["MemTotal"], let available = values["MemAvailable"], total > 0 else { return nil }
-        return MemoryInfo(totalKiB: total, availableKiB: available)
+        AdminHealth.Memory.parse(meminfo: text).map { MemoryInfo(totalKiB: $0.totalBytes / 1024, availableKiB: $0.availableBytes / 1024) }
     }
 
     /// The first PEM certificate in `openssl s_client` output, `nil` when there is none.

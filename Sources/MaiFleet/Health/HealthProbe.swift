@@ -70,7 +70,12 @@ public struct HealthProbe: Sendable {
         return observation
     }
 
-    /// Everything but the backup store and OpenRouter; also the agent's key hash (from its status).
+    /// Everything but the backup store and OpenRouter; also the agent's key hash.
+    ///
+    /// One admin API request answers nearly everything on a current agent; a shell on the host is
+    /// used only for what the agent could not tell — whether it runs at all when the admin API is
+    /// silent, and an older agent's disk and memory. (Each exec costs the host a session and a login
+    /// shell: a few hundred milliseconds on a busy host.)
     func look(_ instance: Instance) async -> (HealthObservation, Observed<String?>) {
         let url = Self.publicHealthURL(for: instance)
         async let publicHealth = Self.fetchStatus(url, timeout: publicTimeout)
@@ -81,7 +86,52 @@ public struct HealthProbe: Sendable {
         } catch {
             return (.unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url), .skipped("no SSH session"))
         }
-        // The read-only probes go in one exec: each exec costs the host a session and a shell.
+        var findings: AdminFindings
+        do {
+            let token = try connector.state.fleetToken(for: instance.slug)
+            let client = AdminAPIClient(tunnels: session, adminPort: connector.adminPort, token: token, timeout: stepTimeout, hostLabel: instance.slug)
+            findings = AdminFindings(await Self.adminHealth(client))
+            if case .value = findings.admin, findings.confirmation == nil {
+                // An older agent: its last confirmation and key are in /admin/v1/status.
+                do {
+                    let status = try await client.status()
+                    findings.confirmation = .value(status.lastConfirmation?.finishedAt)
+                    findings.keyHash = .value(status.openrouterKey?.hash)
+                } catch {
+                    findings.confirmation = .failed("GET /admin/v1/status: \(error)")
+                    findings.keyHash = .failed("GET /admin/v1/status: \(error)")
+                }
+            }
+        } catch {
+            findings = AdminFindings(.failed("no fleet token: \(error)"))
+        }
+        if findings.agent == nil || findings.disk == nil || findings.memory == nil {
+            await lookOnHost(session, into: &findings)
+        }
+        let tls: Observed<Date> = Self.tlsApplies(to: instance)
+            ? await certificateEnd(session, domain: instance.domain)
+            : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
+        await session.close()
+        return (HealthObservation(agent: findings.agent ?? .skipped("not looked at"), publicHealth: await publicHealth, publicHealthURL: url,
+                                  adminHealth: findings.admin, disk: findings.disk ?? .skipped("not looked at"),
+                                  memory: findings.memory ?? .skipped("not looked at"),
+                                  lastConfirmation: findings.confirmation ?? .skipped("not looked at"), tlsNotAfter: tls),
+                findings.keyHash ?? .skipped("not looked at"))
+    }
+
+    /// `GET /admin/v1/health`; a 503 (the database check failed) still carries the body.
+    static func adminHealth(_ client: AdminAPIClient) async -> Observed<AdminHealth> {
+        do {
+            let response = try await client.send(HTTPRequest(method: "GET", path: "/admin/v1/health"))
+            if response.status != 503 { try client.check(response) }
+            return .value(try AdminAPI.decoder.decode(AdminHealth.self, from: response.body))
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// Fills what `findings` lacks (agent process, disk of /, memory) from one batched exec.
+    func lookOnHost(_ session: SSHSession, into findings: inout AdminFindings) async {
         let batch = RemoteBatch([.processIDs(name: agentName), .diskUsage(path: "/"), .memoryInfo()])
         let outputs: [RemoteBatch.Output?]
         let batchError: String?
@@ -93,16 +143,15 @@ public struct HealthProbe: Sendable {
             outputs = Array(repeating: nil, count: batch.steps.count)
             batchError = "\(error)"
         }
-        let agent = await agentProcess(session, pgrep: outputs[0], batchError: batchError)
-        let (adminHealth, confirmation, keyHash) = await admin(instance, session)
-        let disk: Observed<DiskUsage> = Self.read(outputs[1], batch.steps[1], batchError, parse: HealthParsing.diskUsage, what: "df output")
-        let memory: Observed<MemoryInfo> = Self.read(outputs[2], batch.steps[2], batchError, parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
-        let tls: Observed<Date> = Self.tlsApplies(to: instance)
-            ? await certificateEnd(session, domain: instance.domain)
-            : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
-        await session.close()
-        return (HealthObservation(agent: agent, publicHealth: await publicHealth, publicHealthURL: url, adminHealth: adminHealth,
-                                  disk: disk, memory: memory, lastConfirmation: confirmation, tlsNotAfter: tls), keyHash)
+        if findings.agent == nil {
+            findings.agent = await agentProcess(session, pgrep: outputs[0], batchError: batchError)
+        }
+        if findings.disk == nil {
+            findings.disk = Self.read(outputs[1], batch.steps[1], batchError, parse: HealthParsing.diskUsage, what: "df output")
+        }
+        if findings.memory == nil {
+            findings.memory = Self.read(outputs[2], batch.steps[2], batchError, parse: HealthParsing.memoryInfo, what: "/proc/meminfo")
+        }
     }
 
     /// `pgrep -x mai-agent` (which also sees containers' processes), else a container of that
@@ -126,31 +175,6 @@ public struct HealthProbe: Sendable {
             return .value(AgentProcess(running: false, detail: looked.joined(separator: "; ")))
         } catch {
             return .failed("\(error)")
-        }
-    }
-
-    /// `GET /admin/v1/health` (a 503 still carries the body) and `/admin/v1/status`.
-    func admin(_ instance: Instance, _ session: SSHSession) async -> (Observed<AdminHealth>, Observed<Date?>, Observed<String?>) {
-        let token: Secret
-        do {
-            token = try connector.state.fleetToken(for: instance.slug)
-        } catch {
-            return (.failed("no fleet token: \(error)"), .skipped("not checked: no fleet token"), .skipped("no fleet token"))
-        }
-        let client = AdminAPIClient(tunnels: session, adminPort: connector.adminPort, token: token, timeout: stepTimeout, hostLabel: instance.slug)
-        let health: AdminHealth
-        do {
-            let response = try await client.send(HTTPRequest(method: "GET", path: "/admin/v1/health"))
-            if response.status != 503 { try client.check(response) }
-            health = try AdminAPI.decoder.decode(AdminHealth.self, from: response.body)
-        } catch {
-            return (.failed("\(error)"), .skipped("not checked: the admin API did not answer"), .skipped("the admin API did not answer"))
-        }
-        do {
-            let status = try await client.status()
-            return (.value(health), .value(status.lastConfirmation?.finishedAt), .value(status.openrouterKey?.hash))
-        } catch {
-            return (.value(health), .failed("GET /admin/v1/status: \(error)"), .failed("GET /admin/v1/status: \(error)"))
         }
     }
 
