@@ -20,23 +20,4 @@ public enum HealthParsing {
     public static func memoryInfo(_ text: String) -> MemoryInfo? {
         AdminHealth.Memory.parse(meminfo: text).map { MemoryInfo(totalKiB: $0.totalBytes / 1024, availableKiB: $0.availableBytes / 1024) }
     }
-
-    /// The first PEM certificate in `openssl s_client` output, `nil` when there is none.
-    public static func firstCertificatePEM(_ text: String) -> String? {
-        guard let begin = text.range(of: "-----BEGIN CERTIFICATE-----"),
-              let end = text.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<text.endIndex)
-        else { return nil }
-        return String(text[begin.lowerBound..<end.upperBound]) + "\n"
-    }
-
-    /// `notAfter=Jan  2 03:04:05 2027 GMT` (`openssl x509 -noout -enddate`) as a date.
-    public static func certificateEndDate(_ text: String) -> Date? {
-        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("notAfter=") }) else { return nil }
-        let value = line.dropFirst("notAfter=".count).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "MMM d HH:mm:ss yyyy zzz"
-        return formatter.date(from: value)
-    }
 }

@@ -79,12 +79,17 @@ public struct HealthProbe: Sendable {
     func look(_ instance: Instance) async -> (HealthObservation, Observed<String?>) {
         let url = Self.publicHealthURL(for: instance)
         async let publicHealth = Self.fetchStatus(url, timeout: publicTimeout)
+        // The certificate is read from here, as browsers see it, in parallel with everything else.
+        async let tls: Observed<Date> = Self.tlsApplies(to: instance) ? Self.certificateEnd(domain: instance.domain, timeout: publicTimeout)
+            : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
         let session: SSHSession
         do {
             session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
                                                    knownHosts: connector.knownHosts, options: connector.options)
         } catch {
-            return (.unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url), .skipped("no SSH session"))
+            var observation = HealthObservation.unreachable("\(error)", publicHealth: await publicHealth, publicHealthURL: url)
+            observation.tlsNotAfter = await tls
+            return (observation, .skipped("no SSH session"))
         }
         var findings: AdminFindings
         do {
@@ -108,14 +113,11 @@ public struct HealthProbe: Sendable {
         if findings.agent == nil || findings.disk == nil || findings.memory == nil {
             await lookOnHost(session, into: &findings)
         }
-        let tls: Observed<Date> = Self.tlsApplies(to: instance)
-            ? await certificateEnd(session, domain: instance.domain)
-            : .notApplicable("not checked: a test host (host = \(instance.host ?? "")) serves no TLS")
         await session.close()
         return (HealthObservation(agent: findings.agent ?? .skipped("not looked at"), publicHealth: await publicHealth, publicHealthURL: url,
                                   adminHealth: findings.admin, disk: findings.disk ?? .skipped("not looked at"),
                                   memory: findings.memory ?? .skipped("not looked at"),
-                                  lastConfirmation: findings.confirmation ?? .skipped("not looked at"), tlsNotAfter: tls),
+                                  lastConfirmation: findings.confirmation ?? .skipped("not looked at"), tlsNotAfter: await tls),
                 findings.keyHash ?? .skipped("not looked at"))
     }
 
@@ -187,21 +189,12 @@ public struct HealthProbe: Sendable {
         return .value(value)
     }
 
-    /// The certificate the host's web server serves for `domain`, read with openssl on the host.
-    func certificateEnd(_ session: SSHSession, domain: String) async -> Observed<Date> {
+    /// The certificate `domain:443` presents, read from here (what browsers see).
+    static func certificateEnd(domain: String, timeout: TimeInterval) async -> Observed<Date> {
         do {
-            let handshake = try await session.exec(.tlsServerCertificate(serverName: domain), timeout: stepTimeout)
-            if handshake.exitStatus == 127 { return .failed("openssl is not installed on the host") }
-            guard let pem = HealthParsing.firstCertificatePEM(handshake.stdoutText) else {
-                return .failed("no certificate from 127.0.0.1:443 for \(domain): \(Self.firstLine(handshake.stderrText))")
-            }
-            let end = try await session.exec(.certificateEndDate(), stdin: Data(pem.utf8), timeout: stepTimeout)
-            guard end.succeeded, let date = HealthParsing.certificateEndDate(end.stdoutText) else {
-                return .failed("could not read the certificate's end date: \(Self.firstLine(end.stderrText + end.stdoutText))")
-            }
-            return .value(date)
+            return .value(try await TLSCertificateProbe.notAfter(host: domain, serverName: domain, timeout: .seconds(timeout)))
         } catch {
-            return .failed("\(error)")
+            return .failed("cannot read the certificate of \(domain):443: \(error)")
         }
     }
 

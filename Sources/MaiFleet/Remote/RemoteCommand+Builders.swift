@@ -66,15 +66,4 @@ extension RemoteCommand {
     public static func memoryInfo() -> RemoteCommand {
         .cat(path: "/proc/meminfo")
     }
-
-    /// The TLS handshake with the host's own web server for `serverName` (SNI), printing the
-    /// certificate it serves (PEM) among other text; stdin is closed by `exec`, so it ends.
-    public static func tlsServerCertificate(serverName: String, port: Int = 443) -> RemoteCommand {
-        RemoteCommand(["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", serverName])
-    }
-
-    /// The notAfter date of the PEM certificate on stdin: `notAfter=Jan  2 03:04:05 2027 GMT`.
-    public static func certificateEndDate() -> RemoteCommand {
-        RemoteCommand(["openssl", "x509", "-noout", "-enddate"])
-    }
 }
