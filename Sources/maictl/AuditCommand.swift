@@ -6,7 +6,8 @@ import MaiFleet
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Show the audit log: this machine's (default) or a host's /srv/mai/audit.log (--host).")
+        abstract: "Show the audit log: this machine's (default) or a host's /srv/mai/audit.log (--host).",
+        discussion: "Example: maictl audit --client acme --lines 50")
 
     @Option(help: ArgumentHelp("Only entries of this client.", valueName: "slug")) var client: String?
     @Option(help: ArgumentHelp("Read this client's host log instead of the local one.", valueName: "slug")) var host: String?

@@ -57,7 +57,8 @@ struct BackupTake: AsyncParsableCommand {
 }
 
 struct BackupList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the backups kept for a client, newest first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the backups kept for a client, newest first.",
+                                                    discussion: "Example: maictl backup list acme -o json")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 

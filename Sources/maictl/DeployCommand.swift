@@ -18,6 +18,8 @@ struct DeployCommand: AsyncParsableCommand {
 
             Exit codes: 0 every instance serves the version, 2 some failed or were skipped, 3 a deploy \
             lock is held (the holder is named), 1 nothing could start, 64 usage error.
+
+            Example: maictl deploy --version 0.2.0 --batch 25% --push-image
             """
     )
 

@@ -6,7 +6,12 @@ struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run a command in the agent's container on a client's host: maictl exec acme -- mai-agent version",
-        discussion: "The command's output is streamed back and its exit status becomes maictl's. No terminal is allocated; use maictl ssh for an interactive shell.")
+        discussion: """
+            The command's output is streamed back and its exit status becomes maictl's. No terminal is \
+            allocated; use maictl ssh for an interactive shell.
+
+            Example: maictl exec acme -- mai-agent migrate
+            """)
 
     @OptionGroup var host: SingleHost
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []

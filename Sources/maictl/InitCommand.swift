@@ -7,7 +7,11 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Write a commented starter fleet (fleet.toml and one example client).",
-        discussion: "Refuses to overwrite existing files unless --force is given."
+        discussion: """
+            Refuses to overwrite existing files unless --force is given.
+
+            Example: maictl init --fleet fleet && maictl fleet validate --fleet fleet
+            """
     )
 
     @OptionGroup var fleet: FleetOptions

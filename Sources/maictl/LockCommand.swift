@@ -11,7 +11,8 @@ struct LockCommand: AsyncParsableCommand {
     )
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Who holds which deploy lock. Exit 3 when any is held.")
+        static let configuration = CommandConfiguration(abstract: "Who holds which deploy lock. Exit 3 when any is held.",
+                                                        discussion: "Example: maictl lock status --only acme,globex")
         @OptionGroup var selection: InstanceSelection
         @Option(help: ArgumentHelp("Container engine on the hosts.", valueName: "podman|docker")) var engine = "podman"
 
@@ -47,7 +48,8 @@ struct LockCommand: AsyncParsableCommand {
 
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a host's deploy lock left by a deploy that died. Never needed for a running deploy.")
+            abstract: "Remove a host's deploy lock left by a deploy that died. Never needed for a running deploy.",
+            discussion: "Example: maictl lock release acme")
         @Argument(help: "Clients whose lock to release.") var clients: [String] = []
         @Flag(help: "Every enabled client.") var all = false
         @OptionGroup var fleet: FleetOptions

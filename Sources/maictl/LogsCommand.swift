@@ -3,7 +3,8 @@ import MaiFleet
 
 /// `maictl logs <client>`: the serving container's log.
 struct LogsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show (or follow, -f) the agent's log on a client's host.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show (or follow, -f) the agent's log on a client's host.",
+                                                    discussion: "Example: maictl logs acme --since 10m -f")
 
     @OptionGroup var host: SingleHost
     @Flag(name: .shortAndLong, help: "Keep printing new lines until interrupted.") var follow = false

@@ -26,7 +26,7 @@ struct Maictl: AsyncParsableCommand {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print maictl's version.")
+    static let configuration = CommandConfiguration(abstract: "Print maictl's version.", discussion: "Example: maictl version")
 
     func run() {
         print(MaiVersion.current)

@@ -12,6 +12,8 @@ struct RollbackCommand: AsyncParsableCommand {
             Without clients, every enabled client that has a previous version in the ledger. The image \
             is usually still on the host (deploy keeps the last --keep-images versions); otherwise pass \
             --push-image or make sure the host can pull it. Exit codes as for deploy.
+
+            Example: maictl rollback acme --to 0.1.0
             """
     )
 

@@ -9,7 +9,11 @@ struct SSHCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ssh",
         abstract: "Open a shell on a client's host (system ssh, maictl's pinned host key and identity).",
-        discussion: "Extra arguments after -- go to ssh (e.g. a command). Exits with ssh's status.")
+        discussion: """
+            Extra arguments after -- go to ssh (e.g. a command). Exits with ssh's status.
+
+            Example: maictl ssh acme -- df -h /srv
+            """)
 
     @OptionGroup var host: SingleHost
     @Argument(parsing: .postTerminator, help: "Arguments passed on to ssh.") var extra: [String] = []

@@ -22,6 +22,8 @@ struct ValidateCommand: AsyncParsableCommand {
             Prints one row per client with the defaults of fleet.toml applied. When the files are
             invalid, every problem is listed on stderr as file:line: field: message and the exit
             code is 64.
+
+            Example: maictl fleet validate --fleet fleet -o json
             """
     )
 

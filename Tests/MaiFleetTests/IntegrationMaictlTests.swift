@@ -45,6 +45,39 @@ struct IntegrationMaictlTests {
         #expect(answer["object"] as? String == "chat.completion", "\(answer)")
     }
 
+    /// Every command, walked from `maictl --help` down to the leaves, answers `--help` with exit 0
+    /// and an example.
+    @Test func everyCommandsHelpHasAnExample() throws {
+        func subcommands(_ help: String) -> [String] {
+            guard let start = help.range(of: "\nSUBCOMMANDS:\n") else { return [] }
+            // The list ends at the first empty line ("See 'maictl help <subcommand>'…" follows).
+            return help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+                .prefix { !$0.isEmpty }
+                .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+                .compactMap { $0.split(separator: " ").first.map(String.init) }
+                .filter { $0 != "help" && $0.first?.isLetter == true }
+        }
+        var pending: [[String]] = [[]]
+        var leaves: [String] = []
+        while let path = pending.popLast() {
+            guard path.count <= 3, leaves.count < 200 else {
+                Issue.record("the command tree does not end: \(path)")
+                return
+            }
+            let (status, out, err) = try workspace.run(path + ["--help"])
+            #expect(status == 0, "maictl \(path.joined(separator: " ")) --help: \(err)")
+            let children = subcommands(out)
+            if children.isEmpty {
+                leaves.append(path.joined(separator: " "))
+                #expect(out.contains("Example"), "maictl \(path.joined(separator: " ")) --help has no example:\n\(out)")
+            } else {
+                pending += children.map { path + [$0] }
+            }
+        }
+        #expect(leaves.count >= 25, "\(leaves)")
+        #expect(leaves.contains("health") && leaves.contains("usage report") && leaves.contains("hosts pin"), "\(leaves)")
+    }
+
     @Test func statusAndUsageReportMatchEachAgentsBooks() async throws {
         for host in fleet.hosts { try await chat(on: host) }
         let (status, out, err) = try run("status", "--fleet", work + "/fleet", "-o", "json")
