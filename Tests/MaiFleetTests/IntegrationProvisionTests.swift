@@ -14,27 +14,9 @@ struct IntegrationProvisionTests {
     @Test func provisionedServersAreReachedWithTheirPinnedKeys() async throws {
         let fleet = try #require(IntegrationTestFleet.current, "no test fleet")
         let hosts = fleet.hosts.sorted { $0.serverId < $1.serverId }
-        let work = fleet.dir + "/provision-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: work + "/fleet/clients", withIntermediateDirectories: true)
-        try """
-            [hetzner]
-            ssh_keys = ["operator"]
-            firewall_ssh_sources = ["198.51.100.0/24"]
-            [agent]
-            version = "0.1.0"
-            [operator]
-            email = "ops@example.com"
-            """.write(toFile: work + "/fleet/fleet.toml", atomically: true, encoding: .utf8)
-        let state = StateDirectory(url: URL(fileURLWithPath: work + "/state"))
-        try state.prepare()
-        for host in hosts {
-            try """
-                name = "Test \(host.name)"
-                domain = "\(host.name).test.example"
-                admin_email = "admin@\(host.name).test.example"
-                """.write(toFile: work + "/fleet/clients/\(host.serverId).toml", atomically: true, encoding: .utf8)
-            try state.writeSecret(Secret(try fleet.token(host)), name: StateDirectory.fleetTokenName, instance: host.serverId)
-        }
+        let workspace = try MaictlWorkspace(fleet: fleet, name: "provision", hetznerSettings: #"firewall_ssh_sources = ["198.51.100.0/24"]"#,
+                                            addressed: false)
+        let work = workspace.work
 
         var configuration = HetznerConfiguration()
         configuration.tokens = ["integration-token"]
@@ -45,11 +27,10 @@ struct IntegrationProvisionTests {
         let saved = try hosts.map { host in (host, try Data(contentsOf: URL(fileURLWithPath: keyPath(fleet, host)))) }
 
         try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
-            let workspace = ProvisionWorkspace(fleet: fleet, work: work)
             let environment = ["HCLOUD_ENDPOINT": base + "/v1", "HCLOUD_TOKEN": "integration-token"]
             let (status, out, err) = try workspace.run(["provision", "--all", "--parallel", "1", "--fleet", work + "/fleet",
                                                         "--templates", IntegrationTestFleet.repositoryRoot.path + "/templates", "-o", "json"],
-                                                       extraEnvironment: environment)
+                                                       environment: environment)
             #expect(status == 0, "\(err)")
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)\n\(err)")
             #expect(rows.map { $0["result"] as? String } == hosts.map { _ in "created" })
@@ -68,7 +49,7 @@ struct IntegrationProvisionTests {
                 try installHostKey(from: userData, fleet: fleet, host: host)
             }
 
-            let (statusCode, statusOut, statusErr) = try workspace.run(["status", "--fleet", work + "/fleet", "-o", "json"], extraEnvironment: environment)
+            let (statusCode, statusOut, statusErr) = try workspace.run(["status", "--fleet", work + "/fleet", "-o", "json"], environment: environment)
             #expect(statusCode == 0, "\(statusErr)")
             let statusRows = try #require(try JSONSerialization.jsonObject(with: Data(statusOut.utf8)) as? [[String: Any]], "\(statusOut)")
             #expect(statusRows.count == hosts.count)
@@ -77,7 +58,7 @@ struct IntegrationProvisionTests {
             // Running provision again creates nothing.
             let before = simulator.requestLog.count
             let again = try workspace.run(["provision", "--all", "--fleet", work + "/fleet",
-                                           "--templates", IntegrationTestFleet.repositoryRoot.path + "/templates"], extraEnvironment: environment)
+                                           "--templates", IntegrationTestFleet.repositoryRoot.path + "/templates"], environment: environment)
             #expect(again.0 == 0, "\(again.2)")
             #expect(simulator.requestLog.dropFirst(before).allSatisfy { $0.hasPrefix("GET ") })
         }
@@ -98,28 +79,5 @@ struct IntegrationProvisionTests {
         try Data(pem.utf8).write(to: URL(fileURLWithPath: path))
         chmod(path, 0o600)
         try fleet.script("sshd", String(host.index), "start")
-    }
-}
-
-/// Runs the real maictl with the workspace's state directory and the fleet's operator key.
-struct ProvisionWorkspace {
-    let fleet: IntegrationTestFleet
-    let work: String
-
-    var maictl: String {
-        let agent = ProcessInfo.processInfo.environment["MAI_AGENT_BIN"] ?? ""
-        return ProcessInfo.processInfo.environment["MAICTL_BIN"] ?? (agent as NSString).deletingLastPathComponent + "/maictl"
-    }
-
-    /// Returns (exit status, stdout, stderr).
-    func run(_ arguments: [String], extraEnvironment: [String: String]) throws -> (Int32, String, String) {
-        var environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
-        environment["MAICTL_STATE_DIR"] = work + "/state"
-        environment["MAICTL_SSH_KEY"] = fleet.clientKey
-        environment["SSH_AUTH_SOCK"] = nil
-        let out = work + "/out-\(UUID().uuidString.prefix(6))"
-        let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", maictl] + arguments
-        let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
-        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 }

@@ -8,14 +8,18 @@ struct MaictlWorkspace: Sendable {
     let fleet: IntegrationTestFleet
     let work: String
 
-    /// `fleetSettings` is appended to fleet.toml (e.g. a `[health]` table).
-    init(fleet: IntegrationTestFleet, name: String, fleetSettings: String = "") throws {
+    /// `fleetSettings` is appended to fleet.toml (e.g. a `[health]` table), `hetznerSettings` to its
+    /// `[hetzner]` table. `addressed`: each client file names its host (`host = …`) and its key is
+    /// pinned; otherwise the clients are as before provisioning — maictl learns address and key
+    /// from `maictl provision`.
+    init(fleet: IntegrationTestFleet, name: String, fleetSettings: String = "", hetznerSettings: String = "", addressed: Bool = true) throws {
         self.fleet = fleet
         self.work = fleet.dir + "/\(name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: work + "/fleet/clients", withIntermediateDirectories: true)
         try ("""
             [hetzner]
             ssh_keys = ["operator"]
+            \(hetznerSettings)
             [agent]
             version = "0.1.0"
             [operator]
@@ -31,10 +35,10 @@ struct MaictlWorkspace: Sendable {
                 name = "Test \(host.name)"
                 domain = "\(host.name).test.example"
                 admin_email = "admin@\(host.name).test.example"
-                host = "\(host.ip)"
+                \(addressed ? "host = \"\(host.ip)\"" : "")
                 """.write(toFile: work + "/fleet/clients/\(host.serverId).toml", atomically: true, encoding: .utf8)
             try state.writeSecret(Secret(try fleet.token(host)), name: StateDirectory.fleetTokenName, instance: host.serverId)
-            try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey)
+            if addressed { try knownHosts.pin(serverID: host.serverId, publicKey: host.pinnedKey) }
         }
     }
 
