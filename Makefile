@@ -69,7 +69,8 @@ image-test:
 bench:
 	@scripts/install-deps.sh bench
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) scripts/bench-agent.py --binary $$(scripts/build-agent-static)
+	scripts/build-agent-static >/dev/null
+	$(PYTHON) scripts/bench-agent.py --binary .build-static/release/mai-agent
 
 ## make bench-relay: release builds, then relay latency and 1,000 concurrent streams
 bench-relay:
