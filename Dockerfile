@@ -3,7 +3,7 @@
 # No registry with a Swift toolchain image is reachable from our build hosts, so the binary is
 # built on the host with the static Swift standard library and copied in. `scripts/build-image`
 # does all of it (base image, build, strip, podman build); by hand:
-#   swift build -c release --static-swift-stdlib --scratch-path .build-static --product mai-agent
+#   scripts/build-agent-static    # swift build -c release --static-swift-stdlib --scratch-path .build-static, ordered lld link
 #   podman build --format docker --build-arg BUILD_DIR=.build-static/release -t mai-agent:$(.build-static/release/mai-agent version) .
 # (--format docker keeps the HEALTHCHECK, which the OCI format drops; maictl deploy runs it.)
 FROM debian:bookworm-slim

@@ -64,12 +64,13 @@ image-test:
 	@scripts/install-deps.sh image
 	scripts/build-image --config release --tag test
 
-## make bench: release build, then start-up time, idle memory and /health throughput
+## make bench: the shipping binary (the image's build: scripts/build-agent-static), then start-up
+## time, idle memory and /health throughput
 bench:
 	@scripts/install-deps.sh bench
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(SWIFT) build -c release --product mai-agent
-	$(PYTHON) scripts/bench-agent.py --binary $$($(SWIFT) build -c release --show-bin-path)/mai-agent
+	scripts/build-agent-static >/dev/null
+	$(PYTHON) scripts/bench-agent.py --binary .build-static/release/mai-agent
 
 ## make bench-relay: release builds, then relay latency and 1,000 concurrent streams
 bench-relay:

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh test    build + what the test tiers need (browser, python venv)
 #   scripts/install-deps.sh bench   build + load generator
 #   scripts/install-deps.sh image   build + podman (runc), debootstrap for the base image
+#   scripts/install-deps.sh order   build + valgrind, to regenerate the link order (scripts/gen-order-file)
 set -euo pipefail
 
 build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config poppler-utils libxml2)
@@ -15,7 +16,8 @@ case "${1:-build}" in
   test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux "${image[@]}" caddy) ;;
   image) wanted=("${build[@]}" "${image[@]}") ;;
   bench) wanted=("${build[@]}" wrk python3-venv openssh-server openssh-client iproute2 util-linux) ;;
-  *) echo "usage: $0 build|test|bench|image" >&2; exit 64 ;;
+  order) wanted=("${build[@]}" valgrind binutils) ;;
+  *) echo "usage: $0 build|test|bench|image|order" >&2; exit 64 ;;
 esac
 
 missing=()
