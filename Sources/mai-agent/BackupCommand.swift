@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 import GRDB
 import MaiAgent
 
@@ -46,7 +47,7 @@ struct BackupCommand: ParsableCommand {
     }
 
     private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("mai-agent: \(message)\n".utf8))
+        StandardError.write("mai-agent: \(message)\n")
         Foundation.exit(1)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 
 /// `mai-agent healthcheck`: asks the running agent's `/health` on the loopback and exits 0 when it
 /// answers 200. The container's HEALTHCHECK uses it, so the image needs no curl.
@@ -18,7 +19,7 @@ struct HealthCheck: ParsableCommand {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
         let status = Self.statusLine(port: UInt16(port), timeout: timeout)
         guard let status, status.hasPrefix("HTTP/1.1 200") else {
-            FileHandle.standardError.write(Data("unhealthy: \(status ?? "no answer on 127.0.0.1:\(port)")\n".utf8))
+            StandardError.write("unhealthy: \(status ?? "no answer on 127.0.0.1:\(port)")\n")
             throw ExitCode(1)
         }
         print("healthy")

@@ -10,6 +10,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the web application (the default).")
 
     func run() async throws {
+        // A log reader that goes away (a closed pipe on stderr) must not stop the server: writes
+        // to it fail with EPIPE and the line is dropped (StandardError).
+        signal(SIGPIPE, SIG_IGN)
         let config = Startup.config()
         let logger = Startup.bootstrapLogging(config)
         let services = await Startup.services(config, logger: logger)

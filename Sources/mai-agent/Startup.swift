@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 import Logging
 import MaiAgent
 
@@ -21,13 +22,13 @@ enum Startup {
         } catch let error as ConfigError {
             fail(error)
         } catch {
-            FileHandle.standardError.write(Data("mai-agent: cannot open the database at \(config.databasePath): \(error)\n".utf8))
+            StandardError.write("mai-agent: cannot open the database at \(config.databasePath): \(error)\n")
             exit(1)
         }
     }
 
     static func fail(_ error: ConfigError) -> Never {
-        FileHandle.standardError.write(Data("mai-agent: invalid configuration: \(error)\n".utf8))
+        StandardError.write("mai-agent: invalid configuration: \(error)\n")
         exit(78)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 import Logging
 import MaiAgent
 
@@ -47,7 +48,7 @@ struct UsageCommand: AsyncParsableCommand {
             guard plan.deletable > 0 else { return }
             if !yes {
                 guard isatty(STDIN_FILENO) != 0 else {
-                    FileHandle.standardError.write(Data("mai-agent: not deleting without confirmation; run again with --yes.\n".utf8))
+                    StandardError.write("mai-agent: not deleting without confirmation; run again with --yes.\n")
                     throw ExitCode(1)
                 }
                 print("Continue? [y/N] ", terminator: "")

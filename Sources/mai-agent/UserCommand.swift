@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 import Logging
 import MaiAgent
 
@@ -44,7 +45,7 @@ struct UserCommand: AsyncParsableCommand {
                 let user = try await services.createAccount(email: email, name: name, password: secret, role: admin ? .admin : .user)
                 print("Created \(user.role.rawValue) account \(user.email) (id \(user.id)).")
             } catch {
-                FileHandle.standardError.write(Data("mai-agent: \(AgentServices.describe(error))\n".utf8))
+                StandardError.write("mai-agent: \(AgentServices.describe(error))\n")
                 throw ExitCode(1)
             }
         }
@@ -66,7 +67,7 @@ struct UserCommand: AsyncParsableCommand {
                 let user = try await services.resetPassword(email: email, password: secret)
                 print("Password of \(user.email) changed; every session of that account was signed out.")
             } catch {
-                FileHandle.standardError.write(Data("mai-agent: \(AgentServices.describe(error))\n".utf8))
+                StandardError.write("mai-agent: \(AgentServices.describe(error))\n")
                 throw ExitCode(1)
             }
         }

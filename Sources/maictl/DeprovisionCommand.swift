@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaiCore
 import MaiFleet
 
 /// `maictl deprovision <client> --yes`: final backup, then delete the server and forget its host key.
@@ -31,7 +32,7 @@ struct DeprovisionCommand: AsyncParsableCommand {
                 Stderr.write("maictl deprovision: deleting \(client)'s server needs --yes when not run on a terminal.")
                 throw ExitCode(64)
             }
-            FileHandle.standardError.write(Data("Delete \(client)'s server\(skipBackup ? " WITHOUT a backup" : " after a final backup")? Type \(client) to confirm: ".utf8))
+            StandardError.write("Delete \(client)'s server\(skipBackup ? " WITHOUT a backup" : " after a final backup")? Type \(client) to confirm: ")
             guard readLine()?.trimmingCharacters(in: .whitespaces) == client else {
                 Stderr.write("maictl deprovision: not confirmed; nothing was deleted.")
                 throw ExitCode(1)

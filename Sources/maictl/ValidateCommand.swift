@@ -70,7 +70,7 @@ struct FleetOptions: ParsableArguments {
 /// Human messages go to stderr; stdout carries results only.
 enum Stderr {
     static func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardError.write(line + "\n")
     }
 }
 

@@ -173,3 +173,38 @@ def test_migrate_then_serve(tmp_path: Path):
         assert config["onboarding"] is True
     finally:
         assert agent.stop() == 0
+
+
+def test_a_log_reader_that_goes_away_does_not_stop_the_agent(tmp_path: Path):
+    """A supervisor's log pipe whose reader exits (here: stderr into a pipe closed at once) must
+    not take the server down: the log lines are lost, requests are still answered."""
+    port = free_port()
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read stderr: every log write fails with EPIPE
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("WEBUI_", "DATABASE_", "ENABLE_", "JWT_", "DEFAULT_", "ENV", "PORT", "DATA_DIR"))}
+    base.update({"PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "debug"})
+    proc = subprocess.Popen([str(agent_binary()), "serve"], env=base, stdout=subprocess.DEVNULL, stderr=write_end)
+    os.close(write_end)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"the agent exited with {proc.returncode} when its stderr pipe was closed"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the agent did not answer /health within 30 s"
+            time.sleep(0.1)
+        # Every request logs a line (debug): many failed writes later it still answers.
+        for _ in range(50):
+            assert requests.get(f"http://127.0.0.1:{port}/api/config", timeout=5).status_code == 200
+        assert requests.post(f"http://127.0.0.1:{port}/api/v1/auths/signin", json={"email": "x@example.com", "password": "wrong password"},
+                             timeout=30).status_code in (400, 401)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

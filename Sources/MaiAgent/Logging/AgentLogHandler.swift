@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 import Logging
 
 /// One log line per event on stderr: JSON in production, readable text in development.
@@ -46,6 +47,6 @@ public struct AgentLogHandler: LogHandler {
             let rendered = fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
             line = "\(time) \(event.level) \(event.message)\(rendered.isEmpty ? "" : " " + rendered)"
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardError.write(line + "\n")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MaiCore
 import Synchronization
 
 /// A one-line progress counter for fleet-wide commands, on stderr and only on a terminal: under
@@ -16,7 +17,7 @@ public final class FleetProgress: Sendable {
 
     /// `enabled` defaults to whether stderr is a terminal (and `TERM` is not `dumb`).
     public init(total: Int, action: String, enabled: Bool = FleetProgress.stderrIsTerminal(),
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+                write: @escaping @Sendable (String) -> Void = { StandardError.write($0) }) {
         self.total = total
         self.action = action
         self.enabled = enabled && total > 0
