@@ -14,7 +14,11 @@ public enum StandardError {
             guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
+                #if canImport(Glibc)
                 let written = Glibc.write(2, base + offset, buffer.count - offset)
+                #else
+                let written = Darwin.write(2, base + offset, buffer.count - offset)
+                #endif
                 if written > 0 {
                     offset += written
                 } else if written < 0, errno == EINTR {

@@ -82,9 +82,7 @@ struct BackupList: ParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(records), as: UTF8.self))
+            print(try resultJSON(records))
         case .table:
             guard !records.isEmpty else {
                 Stderr.write("No backups of \(client) yet: maictl backup \(client)")

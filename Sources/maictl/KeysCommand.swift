@@ -121,9 +121,7 @@ struct KeysRotateCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(try resultJSON(rows))
         case .table:
             var table = Table(columns: [.init("client"), .init("old key"), .init("new key"), .init("state")])
             for row in rows {

@@ -75,9 +75,7 @@ struct KeysStatusCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(try resultJSON(rows))
         case .table:
             var table = Table(columns: [
                 .init("client"), .init("key"), .init("age", alignment: .right), .init("limit", alignment: .right),

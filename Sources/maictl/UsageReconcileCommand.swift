@@ -100,9 +100,7 @@ struct UsageReconcileCommand: AsyncParsableCommand {
                             flagged: flagged, complete: missing.isEmpty)
         switch format {
         case .json:
-            let encoder = AdminAPI.encoder
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            print(try resultJSON(output))
         case .table:
             var table = Table(columns: [
                 .init("client"), .init("days", alignment: .right), .init("agent", alignment: .right), .init("openrouter", alignment: .right),

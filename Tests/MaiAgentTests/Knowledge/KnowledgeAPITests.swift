@@ -185,9 +185,7 @@ import Testing
     @Test func deletingACollectionRemovesItsPassagesAndVectors() async throws {
         let harness = try await SimulatorHarness.start()
         defer { harness.stop() }
-        var environment = harness.environment()
-        environment["RAG_EMBEDDING_MODEL"] = "openai/text-embedding-3-small"
-        let agent = try await TestAgent(environment: environment)
+        let agent = try await TestAgent.embedding(harness)
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let collection = try await client.post("/api/v1/knowledge/create", ["name": "HR"], token: tokens.user)
@@ -212,9 +210,7 @@ import Testing
     @Test func embeddingsMakeRetrievalHybridAndFollowAModelChange() async throws {
         let harness = try await SimulatorHarness.start()
         defer { harness.stop() }
-        var environment = harness.environment()
-        environment["RAG_EMBEDDING_MODEL"] = "openai/text-embedding-3-small"
-        let agent = try await TestAgent(environment: environment)
+        let agent = try await TestAgent.embedding(harness)
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let file = try await client.upload("handbook.md", text: Self.handbook + "\n\n" + Self.secret, token: tokens.user)
@@ -303,5 +299,14 @@ import Testing
         #expect(shortened[0].text.count < 1096)
         #expect(KnowledgeContext.budget(contextLength: 1024, conversationCharacters: 0) == 0)
         #expect(KnowledgeContext.fit([passage], budget: 0).isEmpty)
+    }
+}
+
+extension TestAgent {
+    /// An agent that embeds passages with the simulator's embedding model (hybrid retrieval).
+    static func embedding(_ harness: SimulatorHarness) async throws -> TestAgent {
+        var environment = harness.environment()
+        environment["RAG_EMBEDDING_MODEL"] = "openai/text-embedding-3-small"
+        return try await TestAgent(environment: environment)
     }
 }

@@ -38,9 +38,7 @@ import Testing
 
         let harness = try await SimulatorHarness.start()
         defer { harness.stop() }
-        var environment = harness.environment()
-        environment["RAG_EMBEDDING_MODEL"] = "openai/text-embedding-3-small"
-        let agent = try await TestAgent(environment: environment)
+        let agent = try await TestAgent.embedding(harness)
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let collection = try await client.post("/api/v1/knowledge/create", ["name": "Company handbook"], token: tokens.user)
