@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration image image-test bench bench-relay bench-usage bench-fleet bench-backup bench-rag clean
+.PHONY: run demo build deps test test-deps test-swift test-integration image image-test bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -65,12 +65,19 @@ image-test:
 	scripts/build-image --config release --tag test
 
 ## make bench: the shipping binary (the image's build: scripts/build-agent-static), then start-up
-## time, idle memory and /health throughput
+## time, idle memory and /health throughput, then CPU and writes when idle (bench-idle)
 bench:
 	@scripts/install-deps.sh bench
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	scripts/build-agent-static >/dev/null
 	$(PYTHON) scripts/bench-agent.py --binary .build-static/release/mai-agent
+	$(MAKE) bench-idle
+
+## make bench-idle: the shipping binary left alone for IDLE_SECONDS (600) — CPU seconds and bytes written
+bench-idle:
+	@test -x .build-static/release/mai-agent || scripts/build-agent-static >/dev/null
+	$(SWIFT) build --product mai-sim
+	python3 scripts/bench-idle.py --binary .build-static/release/mai-agent --sim $$($(SWIFT) build --show-bin-path)/mai-sim --seconds $(or $(IDLE_SECONDS),600)
 
 ## make bench-relay: release builds, then relay latency and 1,000 concurrent streams
 bench-relay:

@@ -220,3 +220,68 @@ public struct OpenRouterKeyState: Codable, Sendable, Equatable {
         return old.provisional == 0 && (old.inFlight ?? 0) == 0
     }
 }
+
+/// `POST /admin/v1/usage/settle`: OpenRouter's own record (`/activity`) for one key, per day and
+/// model, sent by maictl (which holds the management key). The agent settles the requests it sent
+/// but OpenRouter never named (no generation id: cancelled or cut before the response head, or the
+/// agent died) with the difference between this record and its confirmed rows.
+public struct AdminSettlementRequest: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        /// `YYYY-MM-DD` (UTC), as `/activity` dates.
+        public var day: String
+        public var model: String
+        public var requests: Int
+        public var promptTokens: Int
+        public var completionTokens: Int
+        /// OpenRouter credits spent that day on that model with the key.
+        public var usage: Money
+
+        public init(day: String, model: String, requests: Int, promptTokens: Int, completionTokens: Int, usage: Money) {
+            self.day = day
+            self.model = model
+            self.requests = requests
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+            self.usage = usage
+        }
+    }
+
+    public var keyHash: String
+    public var items: [Item]
+
+    public init(keyHash: String, items: [Item]) {
+        self.keyHash = keyHash
+        self.items = items
+    }
+}
+
+/// What a settlement did, per day and model.
+public struct AdminSettlementResult: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var day: String
+        public var model: String
+        /// Unnamed requests booked at OpenRouter's figures.
+        public var settled: Int
+        /// Unnamed requests OpenRouter has no record of: they cost and count nothing.
+        public var dropped: Int
+        /// The cost booked on the settled requests.
+        public var amount: Money
+        /// Why nothing was done (e.g. rows still waiting for confirmation), when so.
+        public var note: String?
+
+        public init(day: String, model: String, settled: Int, dropped: Int, amount: Money, note: String?) {
+            self.day = day
+            self.model = model
+            self.settled = settled
+            self.dropped = dropped
+            self.amount = amount
+            self.note = note
+        }
+    }
+
+    public var items: [Item]
+
+    public init(items: [Item]) {
+        self.items = items
+    }
+}

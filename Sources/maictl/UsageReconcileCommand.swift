@@ -14,7 +14,11 @@ struct UsageReconcileCommand: AsyncParsableCommand {
             not covered. Keys come from the agent (current and retired) and maictl's key history (rotations).
             Exit 2 when a day differs by more than --threshold or a client (or OpenRouter) did not answer; a client
             that did not answer is listed as missing, never counted as zero. Needs OPENROUTER_MANAGEMENT_KEY.
+            With --settle, each agent first books the requests it sent but OpenRouter never named (cancelled or cut
+            before the response head, or the agent died) at OpenRouter's own figures from the same record, so the
+            books then equal OpenRouter's; running it again changes nothing.
             Example: maictl usage reconcile --month 2026-11 --threshold 0.05 -o json
+            Example: maictl usage reconcile --all --settle
             """
     )
 
@@ -27,6 +31,7 @@ struct UsageReconcileCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Take this UTC day (YYYY-MM-DD) as today (default: today).", valueName: "day"))
     var asOf: String?
     @Option(name: [.customShort("o"), .customLong("output")], help: "table or json") var format: Format = .table
+    @Flag(help: "Settle the requests OpenRouter never named from its activity record before comparing.") var settle = false
 
     func validate() throws {
         guard let money = Money(decimal: threshold), money.nanos >= 0 else {
@@ -58,6 +63,7 @@ struct UsageReconcileCommand: AsyncParsableCommand {
         var asOf: String
         var threshold: Money
         var clients: [ClientReconciliation]
+        var settlements: [String: [AdminSettlementResult.Item]]?
         var missing: [Missing]
         var flagged: Int
         var complete: Bool
@@ -69,35 +75,47 @@ struct UsageReconcileCommand: AsyncParsableCommand {
         let instances = try selection.instances()
         let connector = try selection.connector()
         let context = try KeysContext.make(connector: connector)
+        let settle = self.settle
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance in
-            let (books, state) = try await connector.withAdminAPI(instance) { agent, _ in
-                (try await agent.usage(from: period.days.first!, to: period.days.last!, groupBy: "day"), try await agent.openRouterKey())
-            }
+            let state = try await connector.withAdminAPI(instance) { agent, _ in try await agent.openRouterKey() }
             var hashes = Set(try context.store.history(instance.slug).entries.map(\.hash))
             if let current = state.currentHash { hashes.insert(current) }
             for old in state.oldKeys { hashes.insert(old.hash) }
-            var activity: [OpenRouterActivity] = []
+            var activity: [String: [OpenRouterActivity]] = [:]
             for hash in hashes.sorted() {
                 do {
-                    activity += try await context.management.activity(apiKeyHash: hash)
+                    activity[hash] = try await context.management.activity(apiKeyHash: hash)
                 } catch {
                     throw OpenRouterAPIError.invalidRequest("OpenRouter's /activity for key \(hash.prefix(12)) did not answer: \(error)")
                 }
             }
-            return ClientReconciliation(client: instance.slug, keyHashes: hashes.sorted(), agent: books, activity: activity,
-                                        coveredDays: period.coveredDays, monthDays: period.days, threshold: limit)
+            let records = activity
+            let (books, settled) = try await connector.withAdminAPI(instance) { agent, _ in
+                var settled: [AdminSettlementResult.Item] = []
+                if settle {
+                    for request in UsageSettlementPlan.requests(activity: records, coveredDays: period.coveredDays) {
+                        settled += try await agent.settleUsage(request).items
+                    }
+                }
+                return (try await agent.usage(from: period.days.first!, to: period.days.last!, groupBy: "day"), settled)
+            }
+            return (ClientReconciliation(client: instance.slug, keyHashes: hashes.sorted(), agent: books, activity: activity.values.flatMap { $0 },
+                                         coveredDays: period.coveredDays, monthDays: period.days, threshold: limit), settled)
         }
         var clients: [ClientReconciliation] = []
+        var settlements: [String: [AdminSettlementResult.Item]] = [:]
         var missing: [Missing] = []
         for (instance, result) in zip(instances, results) {
             switch result {
-            case .success(let reconciliation): clients.append(reconciliation)
+            case .success(let (reconciliation, settled)):
+                clients.append(reconciliation)
+                settlements[instance.slug] = settled.filter { $0.settled + $0.dropped > 0 || $0.note != nil }
             case .failure(let error): missing.append(Missing(client: instance.slug, reason: "\(error)"))
             }
         }
         let flagged = clients.reduce(0) { $0 + $1.flaggedDays.count }
-        let output = Output(month: period.month, asOf: asOf ?? Self.today(), threshold: limit, clients: clients, missing: missing,
-                            flagged: flagged, complete: missing.isEmpty)
+        let output = Output(month: period.month, asOf: asOf ?? Self.today(), threshold: limit, clients: clients,
+                            settlements: settle ? settlements : nil, missing: missing, flagged: flagged, complete: missing.isEmpty)
         switch format {
         case .json:
             print(try resultJSON(output))
@@ -118,6 +136,15 @@ struct UsageReconcileCommand: AsyncParsableCommand {
                 Stderr.write("Compared \(period.coveredDays.first!) … \(period.coveredDays.last!); OpenRouter does not cover the month's other days yet.")
             } else {
                 Stderr.write("No day of \(period.month) is covered by OpenRouter's /activity on \(asOf ?? Self.today()) (completed days of the last 30 only).")
+            }
+        }
+        for (client, items) in settlements.sorted(by: { $0.key < $1.key }) {
+            for item in items {
+                if let note = item.note {
+                    Stderr.write("\(client) \(item.day) \(item.model): not settled: \(note)")
+                } else {
+                    Stderr.write("\(client) \(item.day) \(item.model): settled \(item.settled) unnamed request(s) at $\(item.amount.decimalString); \(item.dropped) never reached OpenRouter")
+                }
             }
         }
         for gap in missing { Stderr.write("missing \(gap.client): \(gap.reason)") }

@@ -4,6 +4,8 @@ import Logging
 import MaiSimulators
 import Synchronization
 
+@testable import MaiAgent
+
 /// The OpenRouter, Anthropic and Gemini simulators on one free loopback port, in this process.
 final class SimulatorHarness: Sendable {
     let openRouter: OpenRouterSimulator
@@ -27,10 +29,10 @@ final class SimulatorHarness: Sendable {
         return configuration
     }
 
-    static func start(configuration: OpenRouterConfiguration = .testing) async throws -> SimulatorHarness {
+    static func start(configuration: OpenRouterConfiguration = .testing, clock: SimulatorClock = .system) async throws -> SimulatorHarness {
         var logger = Logger(label: "sim")
         logger.logLevel = .critical
-        let openRouter = OpenRouterSimulator(configuration: configuration, logger: logger)
+        let openRouter = OpenRouterSimulator(configuration: configuration, clock: clock, logger: logger)
         let router = Router()
         openRouter.addRoutes(to: router)
         AnthropicSimulator(logger: logger).addRoutes(to: router)
@@ -46,6 +48,14 @@ final class SimulatorHarness: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else { throw CancellationError() }
         return SimulatorHarness(openRouter: openRouter, port: port, task: task)
+    }
+
+    /// The simulators and an agent sharing one manual clock: both sides date a generation alike.
+    static func withAgent(configuration: OpenRouterConfiguration = immediateGenerations) async throws -> (SimulatorHarness, TestAgent) {
+        let clock = ManualClock()
+        let manual = clock.clock
+        let harness = try await start(configuration: configuration, clock: SimulatorClock(now: { manual.now }, sleep: { try await Task.sleep(for: $0) }))
+        return (harness, try await TestAgent(environment: harness.environment(), clock: clock))
     }
 
     /// Environment for an agent whose providers are these simulators.

@@ -15,13 +15,12 @@ struct TestAgent: @unchecked Sendable {
     let routes: [RouteRegistrar.Entry]
     let router: Router<AgentRequestContext>
 
-    init(environment: [String: String] = [:], policy: SignInThrottle.Policy = .init()) async throws {
+    init(environment: [String: String] = [:], policy: SignInThrottle.Policy = .init(), clock: ManualClock = ManualClock()) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mai-test-\(UUID().uuidString)")
         var env = ["DATA_DIR": directory.path, "FORWARDED_ALLOW_IPS": "*"]
         env.merge(environment) { $1 }
         var config = try AgentConfig(environment: env)
         config.bcryptCost = 4  // keeps the suite fast; the binary refuses anything below 12
-        let clock = ManualClock()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         self.services = try await AgentServices(config: config, environment: env, clock: clock.clock, throttle: SignInThrottle(policy: policy), logger: logger)

@@ -33,9 +33,8 @@ struct UsageTests {
 
     @Test("a day of mixed traffic: the confirmed books equal the simulator's own record to the nano-dollar")
     func mixedTraffic() async throws {
-        let harness = try await SimulatorHarness.start(configuration: SimulatorHarness.immediateGenerations)
+        let (harness, agent) = try await SimulatorHarness.withAgent()
         defer { harness.stop() }
-        let agent = try await TestAgent(environment: harness.environment())
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             try await Self.traffic(client, tokens: [tokens.admin, tokens.user], count: 6)
@@ -58,12 +57,21 @@ struct UsageTests {
                 #expect(row.raw == Money(nanos: expected), "\(row.key)")
                 #expect(row.confirmed == served.filter { $0.model == row.key }.count)
             }
-            // Price = raw × 1.3 per day; the rows add up to the totals shown.
+            // Price = raw × 1.3 (here one day, one markup): the exact total, rounded once for display.
             let report = try await client.get("/api/v1/usage/report?group_by=user", token: tokens.admin).json
             let rows = try #require(report["rows"] as? [[String: Any]])
             let totals = try #require(report["totals"] as? [String: Any])
-            let rowSum = rows.compactMap { Money(decimal: $0["price"] as? String ?? "") }.reduce(Money.zero, +)
-            #expect(rowSum == Money(decimal: totals["price"] as? String ?? ""))
+            let exactPrice = try #require(Money(decimal: totals["price_exact"] as? String ?? ""), "\(totals)")
+            let exactRaw = try #require(Money(decimal: totals["raw_cost_exact"] as? String ?? ""), "\(totals)")
+            #expect(exactRaw == Money(nanos: simulatorTotal), "\(totals)")
+            // 1.3 × each (day, employee, model) cell, rounded half-up per cell: within a nano-dollar per cell of 1.3 × the raw total.
+            #expect(abs(exactPrice.nanos - simulatorTotal * 13 / 10) <= 6, "price \(exactPrice) vs 1.3 × \(simulatorTotal) n$")
+            #expect(Money(decimal: totals["price"] as? String ?? "") == UsageBook.Line.micro(exactPrice), "\(totals)")
+            for grouping in ["day", "model"] {
+                let other = try await client.get("/api/v1/usage/report?group_by=\(grouping)", token: tokens.admin).json["totals"] as? [String: Any]
+                #expect(other?["price"] as? String == totals["price"] as? String && other?["price_exact"] as? String == totals["price_exact"] as? String,
+                        "by \(grouping): \(other ?? [:]) vs by user: \(totals)")
+            }
             #expect(rows.count == 2 && rows.allSatisfy { ($0["label"] as? String)?.contains("@example.com") == true })
             // A second run finds nothing to do and changes nothing.
             let again = try await agent.services.confirmations.runOnce()
@@ -185,7 +193,7 @@ struct UsageTests {
         }
     }
 
-    @Test("budgets: a request that would start over the monthly limit is refused; admins see who is near")
+    @Test("budgets: a request the budget left cannot pay for is refused; admins see who is near")
     func budgets() async throws {
         let harness = try await SimulatorHarness.start(configuration: SimulatorHarness.immediateGenerations)
         defer { harness.stop() }
@@ -193,20 +201,27 @@ struct UsageTests {
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let userID = try #require(try await agent.services.users.find(email: "user@example.com")).id
-            let set = try await client.post("/api/v1/usage/budgets", ["user_id": userID, "monthly_limit": "0.00001"], token: tokens.admin)
+            // Under budget: served.
+            let served = try await client.post("/v1/chat/completions", ["model": "anthropic/claude-3.5-sonnet", "messages": [["role": "user", "content": "hi [[sim:tokens=50]]"]]], token: tokens.user)
+            #expect(served.status == .ok, "\(served.detail)")
+            let spent = try await agent.services.book.monthToDatePrice(userID: userID, now: agent.clock.clock.now)
+            #expect(spent > .zero)
+            // A limit just above what was spent: near, and too little left for another request.
+            let limit = Money(nanos: spent.nanos + spent.nanos / 10)
+            let set = try await client.post("/api/v1/usage/budgets", ["user_id": userID, "monthly_limit": limit.decimalString], token: tokens.admin)
             #expect(set.status == .ok, "\(set.detail)")
-            _ = try await client.post("/v1/chat/completions", ["model": "anthropic/claude-3.5-sonnet", "messages": [["role": "user", "content": "hi [[sim:tokens=50]]"]]], token: tokens.user)
-            let refused = try await client.post("/v1/chat/completions", ["model": "openai/gpt-4o-mini", "messages": [["role": "user", "content": "again"]]], token: tokens.user)
-            #expect(refused.status.code == 402)
-            #expect(refused.detail.contains("budget"))
+            let refused = try await client.post("/v1/chat/completions", ["model": "anthropic/claude-3.5-sonnet", "messages": [["role": "user", "content": "again, a longer question this time"]]], token: tokens.user)
+            #expect(refused.status.code == 402, "\(refused.status): \(refused.detail)")
+            #expect(refused.detail.contains("budget"), "\(refused.detail)")
             // Others are not affected …
-            #expect(try await client.post("/v1/chat/completions", ["model": "openai/gpt-4o-mini", "messages": [["role": "user", "content": "admin"]]], token: tokens.admin).status == .ok)
+            let admin = try await client.post("/v1/chat/completions", ["model": "openai/gpt-4o-mini", "messages": [["role": "user", "content": "admin"]]], token: tokens.admin)
+            #expect(admin.status == .ok, "\(admin.detail)")
             let list = try await client.get("/api/v1/usage/budgets", token: tokens.admin).json["budgets"] as? [[String: Any]]
-            #expect(list?.first?["near_limit"] as? Bool == true)
+            #expect(list?.first?["near_limit"] as? Bool == true, "\(list ?? [])")
             // … until the whole instance's budget is used up.
             #expect(try await client.post("/api/v1/usage/budgets", ["monthly_limit": "0.000001"], token: tokens.admin).status == .ok)
             let instance = try await client.post("/v1/chat/completions", ["model": "openai/gpt-4o-mini", "messages": [["role": "user", "content": "admin"]]], token: tokens.admin)
-            #expect(instance.status.code == 402 && instance.detail.contains("company"))
+            #expect(instance.status.code == 402 && instance.detail.contains("company"), "\(instance.status): \(instance.detail)")
             #expect(try await client.post("/api/v1/usage/budgets", ["monthly_limit": "lots"], token: tokens.admin).status == .badRequest)
             #expect(try await client.post("/api/v1/usage/budgets", ["monthly_limit": NSNull()], token: tokens.admin).status == .ok)
         }
@@ -297,14 +312,15 @@ struct UsageBookTests {
         let stored = try await agent.services.database.pool.read { db in try MaiAgent.GenerationRecord.fetchAll(db) }
         let report = try await agent.services.book.report(from: "2026-01-01", to: "2027-12-31", groupBy: .user)
         for user in users {
-            let rows = stored.filter { $0.userID == user }
+            let rows = stored.filter { $0.userID == user && $0.status != GenerationStatus.refused.rawValue }
             let row = try #require(report.rows.first { $0.key == user })
             #expect(row.requests == rows.count)
             #expect(row.raw == Money(nanos: rows.reduce(0) { $0 + $1.effectiveCostNanos }))
             #expect(row.promptTokens == rows.reduce(0) { $0 + $1.promptTokens })
-            // Price: each day's raw × that day's markup.
+            // Price: each (day, model) cell's raw × that day's markup, rounded once per cell.
             var price = Money.zero
-            for (day, dayRows) in Dictionary(grouping: rows, by: { UsageBook.day(Date(timeIntervalSince1970: TimeInterval($0.createdAt))) }) {
+            for (cell, dayRows) in Dictionary(grouping: rows, by: { [UsageBook.day(Date(timeIntervalSince1970: TimeInterval($0.createdAt))), $0.model] }) {
+                let day = cell[0]
                 let raw = Money(nanos: dayRows.reduce(0) { $0 + $1.effectiveCostNanos })
                 let stored = try await agent.services.database.pool.read { db in try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [day]) }
                 price += (MarkupRate(decimal: stored ?? "") ?? .standard).price(raw)
@@ -313,10 +329,10 @@ struct UsageBookTests {
         }
         #expect(report.rows.reduce(Money.zero) { $0 + $1.price } == report.totals.price)
         #expect(report.rows.reduce(Money.zero) { $0 + $1.raw } == report.totals.raw)
-        // As shown: rows rounded to 6 decimals, and they add up to the totals shown.
+        // As shown: rows and the exact total each rounded once to 6 decimals (half-up).
         let shown = report.shown
         #expect(shown.rows.allSatisfy { $0.price.nanos % 1000 == 0 && $0.raw.nanos % 1000 == 0 })
-        #expect(shown.rows.reduce(Money.zero) { $0 + $1.price } == shown.totals.price)
+        #expect(shown.totals.price.nanos == (report.totals.price.nanos + 500) / 1000 * 1000, "\(shown.totals.price) from \(report.totals.price)")
         let rates = try await agent.services.database.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT markup_rate FROM usage_days ORDER BY markup_rate") }
         #expect(rates == ["1.3", "1.45"])
     }
@@ -325,21 +341,23 @@ struct UsageBookTests {
     func prune() async throws {
         let agent = try await TestAgent()
         try await agent.services.database.pool.write { db in
-            for (index, status) in ["confirmed", "estimated", "provisional", "unverified"].enumerated() {
+            // The last unverified row was given up on (no next attempt): it may go; the other is still asked about.
+            for (index, status) in ["confirmed", "estimated", "provisional", "unverified", "unverified"].enumerated() {
                 try MaiAgent.GenerationRecord(
                     id: "p\(index)", upstreamID: "gen-p\(index)", userID: "u", externalUser: nil, chatID: nil, messageID: nil,
                     connectionID: "c", provider: "openrouter", model: "m", promptTokens: 10, completionTokens: 20, tokensEstimated: false,
                     reportedCostNanos: 1_000 * Int64(index + 1), status: status, finishReason: "stop", streamed: true, firstTokenMs: nil,
-                    durationMs: 1, createdAt: 1_700_000_000, estimatedCostNanos: 5, confirmedCostNanos: status == "confirmed" ? 999 : nil
+                    durationMs: 1, createdAt: 1_700_000_000, estimatedCostNanos: 5, confirmedCostNanos: status == "confirmed" ? 999 : nil,
+                    nextAttemptAt: index == 4 ? Int64.max : 0
                 ).insert(db)
             }
         }
         let before = try await agent.services.book.report(from: "2023-01-01", to: "2023-12-31", groupBy: .day)
-        #expect(try await agent.services.usagePrunePlan(before: "2024-01-01") == .init(deletable: 3, keptProvisional: 1))
+        #expect(try await agent.services.usagePrunePlan(before: "2024-01-01") == .init(deletable: 3, keptProvisional: 2))
         #expect(try await agent.services.pruneUsage(before: "2024-01-01") == 3)
         let after = try await agent.services.book.report(from: "2023-01-01", to: "2023-12-31", groupBy: .day)
         #expect(after == before)
-        #expect(try await agent.services.generations.recent(userID: nil, limit: 10).map(\.status) == ["provisional"])
+        #expect(try await agent.services.generations.recent(userID: nil, limit: 10).map(\.status).sorted() == ["provisional", "unverified"])
     }
 
     @Test("markup rates are exact fractions")

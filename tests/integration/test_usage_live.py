@@ -351,6 +351,42 @@ def test_kill_during_confirmation_loses_nothing_and_counts_nothing_twice(sim, ri
     assert nanos(rig.admin_json("/admin/v1/usage")["totals"]["raw_cost"]) == all_nanos
 
 
+def test_kill_before_the_first_token_loses_nothing(sim, rigs):
+    """The agent dies while three requests wait for their first token: OpenRouter charged their
+    prompts, and the rows booked when the requests left (named by `X-Generation-Id`) are confirmed
+    at OpenRouter's figures after the restart. Books == the simulator's record, per day and model."""
+    rig = rigs(sim, name="killfirst").accounts()
+    streams = []
+    for i, model in enumerate(MODELS[:3]):
+        response = requests.post(rig.url + "/v1/chat/completions", headers=bearer(rig.employee_key), timeout=60, stream=True,
+                                 json={"model": model, "stream": True,
+                                       "messages": [{"role": "user", "content": f"wait for it {i} [[sim:latency_ms=60000]]"}]})
+        assert response.status_code == 200, response.text
+        streams.append(response)
+    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE upstream_id IS NOT NULL AND finish_reason = 'streaming'") == [(3,)], 15,
+             what="three rows named by X-Generation-Id before any token")
+    assert rig.agent.stop(signal.SIGKILL) == -signal.SIGKILL
+    for s in streams:
+        s.close()
+    wait_for(lambda: sum(1 for g in my_generations(rig.sim, rig.key) if g["cancelled"]) == 3, 20,
+             what="the simulator to see the three requests cancelled")
+    rig.start()
+    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE status = 'provisional'") == [(0,)], 20,
+             what="the start-up confirmation pass")
+    rows = rig.db("SELECT status, finish_reason FROM generations")
+    assert rows == [("confirmed", "interrupted")] * 3, rows
+    served = my_generations(rig.sim, rig.key)
+    assert len(served) == 3 and all(nanos(g["cost"]) > 0 for g in served), served
+    expected = {}
+    for g in served:
+        day = g["created_at"][:10]
+        requests_, cost = expected.get((day, g["model"]), (0, 0))
+        expected[(day, g["model"])] = (requests_ + 1, cost + nanos(g["cost"]))
+    booked = {(day, model): (n, c) for day, model, n, c in
+              rig.db("SELECT day, model, SUM(requests), SUM(cost_nanos) FROM usage_daily GROUP BY day, model")}
+    assert booked == expected, (booked, expected)
+
+
 def test_usage_sync_while_a_stream_runs_leaves_the_live_answer_alone(sim, rigs):
     """`usage sync` is meant to run beside the serving agent: it must not mark the agent's live
     answers as interrupted (that is only for answers a crash left behind)."""

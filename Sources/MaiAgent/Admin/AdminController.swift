@@ -16,6 +16,7 @@ struct AdminController {
         router.put("/admin/v1/openrouter-key", use: swapKey)
         router.get("/admin/v1/health", use: health)
         router.post("/admin/v1/usage/confirm", use: confirmNow)
+        router.post("/admin/v1/usage/settle", use: settle)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
@@ -33,6 +34,7 @@ struct AdminController {
 
     /// The last usage confirmation run, as the confirmation service recorded it.
     func lastConfirmationRun() async throws -> ConfirmationService.RunResult? {
+        if let run = services.confirmations.lastRun { return run }
         let text = try await services.database.pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'USAGE_LAST_RUN'")
         }
@@ -158,6 +160,27 @@ struct AdminController {
         return try json(AdminStatus.ConfirmationRun(
             finishedAt: Date(timeIntervalSince1970: TimeInterval(run.finishedAt)), confirmed: run.confirmed, notReady: run.notReady,
             failed: run.failed, unverified: run.unverified, remaining: run.remaining, rateLimited: run.rateLimited))
+    }
+
+    /// Settles the requests OpenRouter never named from its activity record (see `UsageSettlement`).
+    @Sendable func settle(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 4 << 20)
+        let settlement: AdminSettlementRequest
+        do {
+            settlement = try AdminAPI.decoder.decode(AdminSettlementRequest.self, from: Data(buffer: body))
+        } catch {
+            throw APIError(.badRequest, "Send {key_hash, items: [{day, model, requests, prompt_tokens, completion_tokens, usage}]}: OpenRouter's /activity for one key. (\(error))")
+        }
+        guard settlement.keyHash.count == 64, settlement.keyHash.allSatisfy(\.isHexDigit) else {
+            throw APIError(.badRequest, "key_hash must be a key's SHA-256 in hex (64 characters).")
+        }
+        guard settlement.items.count <= 10_000 else {
+            throw APIError(.contentTooLarge, "At most 10,000 items per settlement (30 days × models).")
+        }
+        var settled = settlement
+        settled.keyHash = settlement.keyHash.lowercased()
+        return try json(try await UsageSettlement(pool: services.database.pool).settle(settled, now: services.clock.seconds))
     }
 
     /// Everything `maictl health` judges in one answer (the database check, disk, memory, the

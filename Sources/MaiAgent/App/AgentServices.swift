@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaiCore
 
 /// Everything a request handler may reach: configuration, repositories, and the injected seams
 /// (clock). One value per running agent; tests build their own.
@@ -25,6 +26,7 @@ public struct AgentServices: Sendable {
     let generations: any GenerationRepository
     let book: UsageBook
     let budgets: Budgets
+    let budgetGate: BudgetGate
     let retiredKeys: RetiredKeys
     let confirmations: ConfirmationService
     /// When each OpenRouter key was set (key age for maictl).
@@ -72,6 +74,14 @@ public struct AgentServices: Sendable {
         self.generations = SQLiteGenerationRepository(pool: database.pool)
         self.book = UsageBook(pool: database.pool)
         self.budgets = Budgets(pool: database.pool, book: book)
+        let pool = database.pool
+        let configuredMarkup = MarkupRate(decimal: config.markupRate) ?? .standard
+        self.budgetGate = BudgetGate(budgets: budgets) {
+            // Today's rate (fixed by the day's first booking), else the one in force.
+            let today = UsageBook.day(clock.now)
+            let text = try await pool.read { db in try String.fetchOne(db, sql: "SELECT markup_rate FROM usage_days WHERE day = ?", arguments: [today]) }
+            return text.flatMap(MarkupRate.init(decimal:)) ?? configuredMarkup
+        }
         self.retiredKeys = RetiredKeys(pool: database.pool, sealer: KeySealer(secret: secret))
         self.keySetTimes = KeySetTimes(pool: database.pool)
         self.inFlight = InFlightCompletions()
@@ -96,6 +106,8 @@ public struct AgentServices: Sendable {
         try await database.pool.write { db in
             try SettingRecord(key: "MARKUP_RATE", value: markup, updatedAt: now, updatedBy: nil).save(db)
             try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")
+            // Requests the last process sent and never finished: due for confirmation now.
+            try db.execute(sql: "UPDATE generations SET next_attempt_at = 0 WHERE finish_reason = 'streaming' AND status IN ('provisional', 'unverified')")
         }
         try await knowledge.store.requeueInterrupted()
         await knowledge.worker.kick()

@@ -21,6 +21,10 @@ struct CompletionService: Sendable {
         var lease: InFlightCompletions.Lease?
         /// Passages retrieved from attached files or collections, cited as [1], [2], …
         var sources: [Citation] = []
+        /// The `generations` row, written the moment the request leaves (before any id is known).
+        var generationID = UUID().uuidString.lowercased()
+        /// The budget this request holds until its real cost is booked.
+        var hold: BudgetHold?
     }
 
     /// How a completion ended, for the caller's final answer.
@@ -47,6 +51,7 @@ struct CompletionService: Sendable {
             throw APIError(.notFound, "The model '\(form.model.prefix(120))' is not available here. Pick one from GET /api/models.")
         }
         let connection = connections.first { $0.id == entry.connectionID }!
+        // A budget already used up refuses before anything is saved into the chat.
         try await services.budgets.check(userID: identity.user.id, now: services.clock.now)
         var request = ProviderChatRequest(model: entry.upstreamID, messages: [], options: form.options)
         if connection.kind == .openrouter {
@@ -64,7 +69,32 @@ struct CompletionService: Sendable {
             }
         }
         try await addKnowledge(form.files ?? [], identity: identity, plan: &plan)
+        do {
+            try await reserveBudget(identity: identity, plan: &plan)
+        } catch {
+            await finishMessage(plan, text: "", status: .error, error: (error as? APIError)?.detail ?? "\(error)")
+            throw error
+        }
         return plan
+    }
+
+    /// Holds the request's worst case against the budgets (lowering `max_tokens` when the budget
+    /// left cannot pay for more).
+    private func reserveBudget(identity: Identity, plan: inout Plan) async throws {
+        let requested: Int? = switch plan.request.options["max_tokens"] {
+        case .integer(let value)?: Int(clamping: value)
+        case .number(let value)?: value.isFinite && value >= 0 && value < 1e12 ? Int(value) : nil
+        default: nil
+        }
+        let ceiling = RequestCeiling(
+            promptTokens: RequestCeiling.promptBound(plan.request.messages.map(\.content)),
+            promptPrice: plan.entry.promptPrice.flatMap { Decimal(string: $0) },
+            completionPrice: plan.entry.completionPrice.flatMap { Decimal(string: $0) },
+            requestedMaxTokens: requested, contextLength: plan.entry.contextLength
+        )
+        let reservation = try await services.budgetGate.reserve(userID: identity.user.id, ceiling: ceiling, now: services.clock.now)
+        if reservation.amount > .zero { plan.hold = BudgetHold(gate: services.budgetGate, id: reservation.id) }
+        if let cap = reservation.maxTokens, cap != requested { plan.request.options["max_tokens"] = .integer(Int64(cap)) }
     }
 
     /// Adds the user message (unless regenerating), the assistant placeholder, and builds the
@@ -115,15 +145,67 @@ struct CompletionService: Sendable {
         plan.request.sessionID = chatID
     }
 
-    /// Starts the upstream call. Errors before the first token are thrown as `ProviderError`;
-    /// the chat's placeholder answer is then marked as an error.
-    func start(_ plan: Plan) async throws -> AsyncThrowingStream<ProviderEvent, any Error> {
+    /// Starts the upstream call. The request's `generations` row is written first, so a cancel, a
+    /// crash or a cut at any later point leaves something to settle; OpenRouter's `X-Generation-Id`
+    /// names it as soon as the response head arrives. Errors before the first token are thrown as
+    /// `ProviderError`; the chat's placeholder answer is then marked as an error, and a request
+    /// the provider answered with an error is booked as refused (nothing spent).
+    func start(_ plan: Plan, identity: Identity, streamed: Bool) async throws -> AsyncThrowingStream<ProviderEvent, any Error> {
+        let started = ContinuousClock.now
+        var early = generationRecord(id: plan.generationID, plan, identity: identity,
+                                     outcome: Outcome(text: "", finishReason: "streaming", usage: nil, upstreamID: nil, failure: nil, clientGone: false),
+                                     streamed: streamed, started: started, firstToken: nil, finishReason: "streaming")
+        // Not due for confirmation while it streams: the final save makes it due.
+        early.nextAttemptAt = early.createdAt + 900
         do {
-            return try await services.providerFactory.provider(for: plan.connection).stream(plan.request)
+            try await services.generations.insert(early)
+        } catch {
+            services.logger.error("cannot record generation", metadata: ["mai.generation": .string(plan.generationID), "error": "\(error)"])
+            await settle(plan, text: "", status: .error, error: "The agent cannot record usage right now.") {}
+            throw APIError(.serviceUnavailable, "The agent cannot record usage right now, so the request was not sent. Try again shortly.")
+        }
+        let booked = early
+        var request = plan.request
+        let generations = services.generations
+        let generationID = plan.generationID
+        request.onNamed = { upstreamID in try? await generations.named(id: generationID, upstreamID: upstreamID) }
+        do {
+            return try await services.providerFactory.provider(for: plan.connection).stream(request)
         } catch let error as ProviderError {
-            await finishMessage(plan, text: "", status: .error, error: error.message)
+            await settle(plan, text: "", status: .error, error: error.message) {
+                if error.answered {
+                    try? await generations.refused(id: generationID, reason: "\(error.status): \(error.message)")
+                } else {
+                    // No answer (network, timeout): it may have reached the provider.
+                    var failed = booked
+                    failed.finishReason = "error"
+                    failed.nextAttemptAt = 0
+                    try? await generations.save(failed)
+                }
+            }
+            throw error
+        } catch {
+            // Cancelled while waiting for the response head: it may have reached the provider.
+            await settle(plan, text: "", status: .error, error: "Stopped before the answer began.") {
+                var cancelled = booked
+                cancelled.finishReason = "cancelled"
+                cancelled.nextAttemptAt = 0
+                try? await generations.save(cancelled)
+            }
             throw error
         }
+    }
+
+    /// Saves the chat's answer and books, outside the current task (a client that went away
+    /// cancelled it, and the books must be kept all the same), then releases the budget hold.
+    private func settle(_ plan: Plan, text: String, status: ChatMessageRecord.Status, error: String?, book: @escaping @Sendable () async -> Void) async {
+        let service = self
+        await Task {
+            await service.finishMessage(plan, text: text, status: status, error: error)
+            await book()
+            await plan.hold?.end()
+            plan.lease?.end()
+        }.value
     }
 
     /// Relays `stream` to `emit` until it ends, the provider fails, or `emit` throws (the client
@@ -131,7 +213,7 @@ struct CompletionService: Sendable {
     func relay(_ plan: Plan, identity: Identity, stream: AsyncThrowingStream<ProviderEvent, any Error>, streamed: Bool,
                emit: (ProviderEvent) async throws -> Void) async -> Outcome {
         let started = ContinuousClock.now
-        let generationID = UUID().uuidString.lowercased()
+        let generationID = plan.generationID
         var firstToken: Duration?
         var outcome = Outcome(text: "", finishReason: "stop", usage: nil, upstreamID: nil, failure: nil, clientGone: false)
         var finished = false
@@ -141,13 +223,11 @@ struct CompletionService: Sendable {
                 switch event {
                 case .started(let id, _):
                     outcome.upstreamID = id
-                    if booking == nil, id != nil {
-                        // Booked the moment the provider names the generation: if this process dies
-                        // mid-answer, the row is still there for the confirmation service.
-                        let early = generationRecord(id: generationID, plan, identity: identity, outcome: outcome, streamed: streamed,
-                                                     started: started, firstToken: nil, finishReason: "streaming")
-                        let services = self.services
-                        booking = Task { try? await services.generations.insert(early) }
+                    if booking == nil, let id {
+                        // Named by the first chunk (providers without `X-Generation-Id`): if this
+                        // process dies mid-answer, the row can still be confirmed.
+                        let generations = services.generations
+                        booking = Task { try? await generations.named(id: generationID, upstreamID: id) }
                     }
                 case .text(let text):
                     if firstToken == nil { firstToken = ContinuousClock.now - started }
@@ -187,17 +267,16 @@ struct CompletionService: Sendable {
         // Saved outside this task: a client that went away cancelled it, and the answer and its
         // cost must be kept all the same.
         let earlyBooking = booking
-        await Task {
-            await finishMessage(plan, text: finalOutcome.text, status: status,
-                                error: finalOutcome.failure?.message ?? (finalOutcome.clientGone ? "Stopped before the answer was complete." : nil))
+        let service = self
+        await settle(plan, text: finalOutcome.text, status: status,
+                     error: finalOutcome.failure?.message ?? (finalOutcome.clientGone ? "Stopped before the answer was complete." : nil)) {
             await earlyBooking?.value
-            await record(id: generationID, plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
-            plan.lease?.end()
-        }.value
+            await service.record(id: generationID, plan, identity: identity, outcome: finalOutcome, streamed: streamed, started: started, firstToken: firstTokenTime)
+        }
         return outcome
     }
 
-    private func finishMessage(_ plan: Plan, text: String, status: ChatMessageRecord.Status, error: String?) async {
+    func finishMessage(_ plan: Plan, text: String, status: ChatMessageRecord.Status, error: String?) async {
         guard let chatID = plan.chatID, let messageID = plan.assistantMessageID else { return }
         do {
             try await services.chats.updateMessage(id: messageID, chatID: chatID, content: text, status: status, error: error, now: services.clock.seconds)
@@ -206,10 +285,8 @@ struct CompletionService: Sendable {
         }
     }
 
-    /// Writes the generation's final figures (replacing the early booking, if any).
+    /// Writes the generation's final figures over the row booked when the request left.
     private func record(id: String, _ plan: Plan, identity: Identity, outcome: Outcome, streamed: Bool, started: ContinuousClock.Instant, firstToken: Duration?) async {
-        // Nothing reached the provider's model: nothing to account for.
-        if outcome.upstreamID == nil, outcome.text.isEmpty, outcome.usage == nil { return }
         let record = generationRecord(id: id, plan, identity: identity, outcome: outcome, streamed: streamed, started: started,
                                       firstToken: firstToken, finishReason: outcome.finishReason)
         do {

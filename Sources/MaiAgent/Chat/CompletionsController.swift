@@ -27,9 +27,10 @@ struct CompletionsController {
         let form = try await request.decodeJSON(as: CompletionForm.self, limit: 8 << 20)
         let service = CompletionService(services: services)
         let plan = try await service.plan(form, identity: identity, savesChat: savesChat)
+        let streamed = form.stream ?? defaultStream
         let upstream: AsyncThrowingStream<ProviderEvent, any Error>
         do {
-            upstream = try await service.start(plan)
+            upstream = try await service.start(plan, identity: identity, streamed: streamed)
         } catch let error as ProviderError {
             throw Self.apiError(error)
         }
@@ -37,7 +38,6 @@ struct CompletionsController {
         if let chatID = plan.chatID { headers[.chatID] = chatID }
         if let id = plan.assistantMessageID { headers[.messageID] = id }
         if let id = plan.userMessageID { headers[.userMessageID] = id }
-        let streamed = form.stream ?? defaultStream
         guard streamed else {
             let outcome = await service.relay(plan, identity: identity, stream: upstream, streamed: false) { _ in }
             if let failure = outcome.failure, outcome.text.isEmpty { throw Self.apiError(failure) }

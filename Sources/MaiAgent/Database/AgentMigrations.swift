@@ -293,6 +293,81 @@ enum AgentMigrations {
                 t.column("updated_by", .text)
             }
         }
+        // v8-books-one-rule: one roll-up rule for every change to a generation. The old update
+        // trigger added the difference to the row's *old* day, so a row whose day, employee or model
+        // changed (a stream crossing midnight was saved with its end time) corrupted two days. Now
+        // every update takes the old row out of its (day, employee, model) and puts the new one
+        // into its own; a `refused` row (the provider turned the request down before it began)
+        // counts nothing.
+        migrator.registerMigration("v8-books-one-rule") { db in
+            try db.execute(sql: "DROP TRIGGER generations_rollup_insert; DROP TRIGGER generations_rollup_update;")
+            try db.execute(sql: UsageRollup.triggers)
+        }
         return migrator
+    }
+}
+
+/// The daily roll-up's triggers (`usage_daily`), written once for insert and update.
+enum UsageRollup {
+    /// The cost a row contributes, exact nano-dollars.
+    static func cost(_ row: String) -> String {
+        "(CASE \(row).status WHEN 'confirmed' THEN COALESCE(\(row).confirmed_cost_nanos, 0) WHEN 'estimated' THEN COALESCE(\(row).estimated_cost_nanos, 0) WHEN 'refused' THEN 0 ELSE COALESCE(\(row).reported_cost_nanos, \(row).estimated_cost_nanos, 0) END)"
+    }
+
+    static func counted(_ row: String) -> String { "(\(row).status != 'refused')" }
+
+    static func count(_ row: String, _ state: String) -> String { "(\(row).status = '\(state)')" }
+
+    static func day(_ row: String) -> String { "date(\(row).created_at, 'unixepoch')" }
+
+    /// Adds (`sign` "+") or takes out ("-") `row` in its own (day, user, model) cell.
+    static func apply(_ row: String, sign: String) -> String {
+        if sign == "+" {
+            return """
+                INSERT OR IGNORE INTO usage_days (day, markup_rate)
+                VALUES (\(day(row)), COALESCE((SELECT value FROM settings WHERE key = 'MARKUP_RATE'), '1.3'));
+                INSERT INTO usage_daily (day, user_id, model, requests, prompt_tokens, completion_tokens, cost_nanos,
+                                         provisional, confirmed, unverified, estimated)
+                VALUES (\(day(row)), \(row).user_id, \(row).model, \(counted(row)), \(counted(row)) * \(row).prompt_tokens,
+                        \(counted(row)) * \(row).completion_tokens, \(cost(row)),
+                        \(count(row, "provisional")), \(count(row, "confirmed")), \(count(row, "unverified")), \(count(row, "estimated")))
+                ON CONFLICT (day, user_id, model) DO UPDATE SET
+                    requests = requests + excluded.requests,
+                    prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+                    completion_tokens = completion_tokens + excluded.completion_tokens,
+                    cost_nanos = cost_nanos + excluded.cost_nanos,
+                    provisional = provisional + excluded.provisional,
+                    confirmed = confirmed + excluded.confirmed,
+                    unverified = unverified + excluded.unverified,
+                    estimated = estimated + excluded.estimated;
+                """
+        }
+        return """
+            UPDATE usage_daily SET
+                requests = requests - \(counted(row)),
+                prompt_tokens = prompt_tokens - \(counted(row)) * \(row).prompt_tokens,
+                completion_tokens = completion_tokens - \(counted(row)) * \(row).completion_tokens,
+                cost_nanos = cost_nanos - \(cost(row)),
+                provisional = provisional - \(count(row, "provisional")),
+                confirmed = confirmed - \(count(row, "confirmed")),
+                unverified = unverified - \(count(row, "unverified")),
+                estimated = estimated - \(count(row, "estimated"))
+            WHERE day = \(day(row)) AND user_id = \(row).user_id AND model = \(row).model;
+            """
+    }
+
+    static var triggers: String {
+        """
+        CREATE TRIGGER generations_rollup_insert AFTER INSERT ON generations BEGIN
+        \(apply("new", sign: "+"))
+        END;
+        CREATE TRIGGER generations_rollup_update
+        AFTER UPDATE OF status, confirmed_cost_nanos, reported_cost_nanos, estimated_cost_nanos, prompt_tokens, completion_tokens,
+                        created_at, user_id, model ON generations
+        BEGIN
+        \(apply("old", sign: "-"))
+        \(apply("new", sign: "+"))
+        END;
+        """
     }
 }

@@ -54,6 +54,9 @@ struct FilesController {
         guard let boundary = MultipartFile.boundary(contentType: request.headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, "Send the file as multipart/form-data in a field named 'file', or use the resumable upload (POST /api/v1/files/uploads).")
         }
+        guard boundary.utf8.count <= MultipartFile.maxBoundary else {
+            throw APIError(.badRequest, "The form's boundary is longer than 70 characters (RFC 2046). Send the file with a standard multipart/form-data encoder.")
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxFileBytes + 64 << 10 {
             throw Self.tooBig(settings)
         }
@@ -63,7 +66,15 @@ struct FilesController {
         } catch {
             throw Self.tooBig(settings)
         }
-        guard let part = MultipartFile.parse(Data(buffer: body), boundary: boundary) else {
+        let parsed: MultipartFile?
+        do {
+            parsed = try MultipartFile.parse(Data(buffer: body), boundary: boundary)
+        } catch MultipartFile.Problem.boundaryTooLong {
+            throw APIError(.badRequest, "The form's boundary is longer than 70 characters (RFC 2046). Send the file with a standard multipart/form-data encoder.")
+        } catch {
+            throw APIError(.badRequest, "The form has more than \(MultipartFile.maxParts) parts. Send one file per request in a field named 'file'.")
+        }
+        guard let part = parsed else {
             throw APIError(.badRequest, "No file found in the form: send it in a field named 'file' with a filename.")
         }
         guard part.content.count <= settings.maxFileBytes else { throw Self.tooBig(settings) }

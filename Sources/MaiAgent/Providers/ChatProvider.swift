@@ -28,6 +28,9 @@ struct ProviderChatRequest: Sendable {
     var user: String?
     /// Conversation id (OpenRouter's `session_id`).
     var sessionID: String?
+    /// Called with the provider's generation id as soon as the response head names it
+    /// (OpenRouter's `X-Generation-Id`), before `stream` returns.
+    var onNamed: (@Sendable (String) async -> Void)?
 }
 
 /// One thing that happened in a stream.
@@ -74,6 +77,9 @@ struct ProviderError: Error, Sendable, Equatable {
     var retryAfter: Int?
     /// A short machine-readable kind: `auth`, `credits`, `rate_limit`, `upstream`, `timeout`, `network`, `bad_request`.
     var kind: String
+    /// True when the provider itself answered with this error status (it turned the request down);
+    /// false for transport failures, where the request may have reached it.
+    var answered = false
 
     static func forStatus(_ status: Int, message: String, retryAfter: Int? = nil) -> ProviderError {
         let kind = switch status {
@@ -84,6 +90,8 @@ struct ProviderError: Error, Sendable, Equatable {
         case 408, 504, 524: "timeout"
         default: "upstream"
         }
-        return ProviderError(status: status, message: message, retryAfter: retryAfter, kind: kind)
+        var error = ProviderError(status: status, message: message, retryAfter: retryAfter, kind: kind)
+        error.answered = true
+        return error
     }
 }

@@ -48,9 +48,16 @@ struct OpenAICompatibleProvider: ChatProvider {
         let body = try requestBody(request)
         let response = try await http.send(.POST, "\(baseURL)/chat/completions", headers: headers + [("Accept", "text/event-stream")], body: body)
         let host = self.host
+        // OpenRouter names the generation in the response head: known before the first chunk.
+        let named = response.headers.first(name: "X-Generation-Id").map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+        if let named { await request.onNamed?(named) }
         return providerStream { continuation in
             let decoder = JSONDecoder()
             var started = false
+            if let named {
+                started = true
+                continuation.yield(.started(id: named, model: nil))
+            }
             var finished = false
             try await response.body.forEachServerSentEvent(host: host) { event in
                 if event.data == "[DONE]" { return false }

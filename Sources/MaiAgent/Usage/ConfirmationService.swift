@@ -14,7 +14,9 @@ import Synchronization
 ///
 /// 404 means "not ready yet" (retry later); 429 pauses the whole run for `Retry-After`; 5xx, timeouts
 /// and network errors back off exponentially per row; after 24 hours without an answer a row becomes
-/// `unverified`, its streamed cost standing.
+/// `unverified`, its streamed cost standing for now, and is still asked about every 6 hours for 30
+/// days: OpenRouter's figures (cost and tokens) win whenever they arrive. A row OpenRouter never
+/// named (no generation id) is left to `maictl usage reconcile`, which holds the activity record.
 final class ConfirmationService: Service, Sendable {
     struct RunResult: Sendable, Equatable, Codable {
         var confirmed = 0
@@ -41,8 +43,9 @@ final class ConfirmationService: Service, Sendable {
 
     private let running = Mutex(false)
     private let pausedUntil = Mutex<Int64>(0)
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
+    private let wake = WakeSignal()
+    private let latest = Mutex<RunResult?>(nil)
+    private let passes = Mutex(0)
 
     init(pool: DatabasePool, http: UpstreamHTTP, connections: ConnectionStore, retiredKeys: RetiredKeys, clock: AgentClock,
          logger: Logger, interval: Duration, instance: String, concurrency: Int = 8, batchSize: Int = 200, giveUpAfter: Int64 = 86_400) {
@@ -57,33 +60,34 @@ final class ConfirmationService: Service, Sendable {
         self.logger = logger
         self.interval = interval
         self.instance = instance
-        (self.wakes, self.wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The background loop: a run, then wait for the interval (or an early wake), until shutdown.
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     _ = try await self.runOnce()
                 } catch {
                     self.logger.error("usage confirmation run failed", metadata: ["mai.op": "usage.sync", "error": "\(error)"])
                 }
-                // Sleep for the interval unless woken earlier (the stream yields on demand).
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await Task.sleep(for: self.interval) }
-                    group.addTask { for await _ in self.wakes { return } }
-                    await group.next()
-                    group.cancelAll()
-                }
+                // Sleep for the interval unless woken earlier (`nudge`). Idle means idle: a run
+                // that found nothing due read one index and wrote nothing.
+                await self.wake.wait(for: self.interval)
             }
         }
     }
 
     /// Asks the loop to run soon (e.g. right after a stream ended).
     func nudge() {
-        wake.yield()
+        wake.signal()
     }
+
+    /// Runs started since launch (an idle loop must not spin: tests and the idle benchmark watch it).
+    var runCount: Int { passes.withLock { $0 } }
+
+    /// The last run's result (kept in memory; written to the database only when the run did something).
+    var lastRun: RunResult? { latest.withLock { $0 } }
 
     /// One pass over every due provisional row. Runs never overlap: a second caller waits for nothing
     /// and gets an empty result with the remaining count. With `keyHash`, that key's provisional rows
@@ -98,6 +102,7 @@ final class ConfirmationService: Service, Sendable {
             return RunResult(remaining: try await remaining(), finishedAt: clock.seconds)
         }
         defer { running.withLock { $0 = false } }
+        passes.withLock { $0 += 1 }
         var result = RunResult()
         let keys = try await availableKeys()
         let pseudonyms = try await localPseudonyms()
@@ -108,8 +113,9 @@ final class ConfirmationService: Service, Sendable {
             let only = forced
             forced = nil  // forced for the first batch only: a row not ready yet must not loop
             let due = try await pool.read { db in
+                // Unverified rows stay due too: confirmation never gives up on money.
                 var request = GenerationRecord
-                    .filter(GenerationRecord.CodingKeys.status == GenerationStatus.provisional.rawValue)
+                    .filter([GenerationStatus.provisional.rawValue, GenerationStatus.unverified.rawValue].contains(GenerationRecord.CodingKeys.status))
                 if let only {
                     request = request.filter(GenerationRecord.CodingKeys.keyHash == only)
                 } else {
@@ -146,8 +152,9 @@ final class ConfirmationService: Service, Sendable {
         }
         result.remaining = try await remaining()
         result.finishedAt = clock.seconds
-        try await record(result)
-        if result.confirmed + result.failed + result.unverified > 0 || result.rateLimited {
+        latest.withLock { $0 = result }
+        if result.confirmed + result.notReady + result.failed + result.unverified > 0 || result.rateLimited {
+            try await record(result)
             logger.info("usage confirmation run", metadata: [
                 "mai.op": "usage.sync", "confirmed": "\(result.confirmed)", "not_ready": "\(result.notReady)",
                 "failed": "\(result.failed)", "unverified": "\(result.unverified)", "remaining": "\(result.remaining)",
@@ -161,6 +168,9 @@ final class ConfirmationService: Service, Sendable {
         case notReady(GenerationRecord)
         case failed(GenerationRecord, String)
         case rateLimited(GenerationRecord, retryAfter: Int64)
+        /// The request left but OpenRouter never named the generation (cancelled or cut before the
+        /// response head, or the agent died): only OpenRouter's activity record can settle it.
+        case unnamed(GenerationRecord)
     }
 
     /// OpenRouter's generation record, the parts we keep.
@@ -173,12 +183,14 @@ final class ConfirmationService: Service, Sendable {
             var tokens_completion: Int?
             var provider_name: String?
             var external_user: String?
+            /// When OpenRouter began the generation (ISO 8601): the day it is booked on.
+            var created_at: String?
         }
         var data: Payload
     }
 
     private func confirm(_ row: GenerationRecord, keys: [String: (baseURL: String, key: String)], now: Int64) async -> Outcome {
-        guard let id = row.upstreamID else { return .failed(row, "no generation id to confirm") }
+        guard let id = row.upstreamID else { return .unnamed(row) }
         guard let hash = row.keyHash, let key = keys[hash] else {
             return .failed(row, "the OpenRouter key that served it is no longer available")
         }
@@ -201,10 +213,22 @@ final class ConfirmationService: Service, Sendable {
         }
     }
 
-    /// Seconds before the next attempt after `attempts` failures: 15 s doubling, at most an hour.
-    static func backoff(attempts: Int) -> Int64 {
-        min(3600, 15 << Int64(min(max(attempts - 1, 0), 12)))
+    /// Unix seconds of an ISO 8601 time, with or without fractional seconds.
+    static func unixSeconds(_ text: String) -> Int64? {
+        let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+        return date.map { Int64($0.timeIntervalSince1970.rounded(.down)) }
     }
+
+    /// Seconds before the next attempt after `attempts` failures: 15 s doubling, at most an hour
+    /// while the row is young; a row already unverified (a day old) is asked every 6 hours.
+    static func backoff(attempts: Int, unverified: Bool = false) -> Int64 {
+        unverified ? 21_600 : min(3600, 15 << Int64(min(max(attempts - 1, 0), 12)))
+    }
+
+    /// Rows are asked about for this long (OpenRouter keeps generations at least this long); then
+    /// the estimate stands and only `maictl usage reconcile` (the activity record) can correct it.
+    static let keepAsking: Int64 = 30 * 86_400
 
     private func apply(_ outcome: Outcome, pseudonyms: [String: String], now: Int64, result: inout RunResult) async throws {
         switch outcome {
@@ -220,15 +244,20 @@ final class ConfirmationService: Service, Sendable {
                         UPDATE generations SET status = 'confirmed', confirmed_cost_nanos = ?, native_prompt_tokens = ?,
                                native_completion_tokens = ?, provider_name = ?, confirmed_at = ?, last_error = NULL,
                                attempts = attempts + 1,
-                               -- A row booked at the start of an answer the agent never finished (it died):
-                               -- OpenRouter's counts replace the estimates.
-                               prompt_tokens = CASE WHEN finish_reason = 'streaming' THEN COALESCE(?, prompt_tokens) ELSE prompt_tokens END,
-                               completion_tokens = CASE WHEN finish_reason = 'streaming' THEN COALESCE(?, completion_tokens) ELSE completion_tokens END,
-                               finish_reason = CASE WHEN finish_reason = 'streaming' THEN 'interrupted' ELSE finish_reason END
-                        WHERE id = ? AND status = 'provisional'
+                               -- OpenRouter's counts always replace ours, whatever way the answer ended
+                               -- (an error, a cut, a cancel, or an agent that died mid-answer).
+                               prompt_tokens = COALESCE(?, prompt_tokens),
+                               completion_tokens = COALESCE(?, completion_tokens),
+                               tokens_estimated = CASE WHEN ? IS NOT NULL AND ? IS NOT NULL THEN 0 ELSE tokens_estimated END,
+                               finish_reason = CASE WHEN finish_reason = 'streaming' THEN 'interrupted' ELSE finish_reason END,
+                               -- The day is OpenRouter's start of the generation, as in its activity record.
+                               created_at = COALESCE(?, created_at)
+                        WHERE id = ? AND status IN ('provisional', 'unverified')
                         """,
                     arguments: [cost.nanos, stats.data.native_tokens_prompt, stats.data.native_tokens_completion,
-                                stats.data.provider_name, now, stats.data.tokens_prompt, stats.data.tokens_completion, row.id]
+                                stats.data.provider_name, now, stats.data.tokens_prompt, stats.data.tokens_completion,
+                                stats.data.tokens_prompt, stats.data.tokens_completion,
+                                stats.data.created_at.flatMap(Self.unixSeconds), row.id]
                 )
                 guard db.changesCount == 1 else { return false }
                 if let external, !external.isEmpty, pseudonyms[external] == nil {
@@ -247,23 +276,43 @@ final class ConfirmationService: Service, Sendable {
             try await retry(row, error: message, now: now, result: &result, counts: \.failed)
         case .rateLimited:
             break  // the row keeps its schedule; the whole run pauses
+        case .unnamed(let row):
+            // Still on its way (the response head has not come back yet): ask again later.
+            if row.finishReason == "streaming", now - row.createdAt < 3600 {
+                try await retry(row, error: "no generation id yet", now: now, result: &result, counts: \.notReady)
+                return
+            }
+            try await pool.write { db in
+                try db.execute(sql: """
+                    UPDATE generations SET status = 'unverified', next_attempt_at = ?, attempts = attempts + 1,
+                           finish_reason = CASE WHEN finish_reason = 'streaming' THEN 'interrupted' ELSE finish_reason END,
+                           last_error = 'OpenRouter never named this generation: maictl usage reconcile settles it from OpenRouter''s activity record'
+                    WHERE id = ? AND status IN ('provisional', 'unverified')
+                    """, arguments: [Int64.max, row.id])
+            }
+            if row.status == GenerationStatus.provisional.rawValue { result.unverified += 1 }
         }
     }
 
     private func retry(_ row: GenerationRecord, error: String, now: Int64, result: inout RunResult, counts: WritableKeyPath<RunResult, Int>) async throws {
         let attempts = row.attempts + 1
-        let giveUp = now - row.createdAt >= giveUpAfter
+        let age = now - row.createdAt
+        // After a day without an answer the streamed figure stands, marked unverified, and the
+        // row keeps being asked about (every 6 hours, for 30 days): a late answer still wins.
+        let unverified = age >= giveUpAfter
+        let next = age >= Self.keepAsking ? Int64.max : now + Self.backoff(attempts: attempts, unverified: unverified)
+        let wasProvisional = row.status == GenerationStatus.provisional.rawValue
         try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE generations SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ?
-                    WHERE id = ? AND status = 'provisional'
+                    WHERE id = ? AND status IN ('provisional', 'unverified')
                     """,
-                arguments: [attempts, now + Self.backoff(attempts: attempts), String(error.prefix(300)),
-                            giveUp ? GenerationStatus.unverified.rawValue : GenerationStatus.provisional.rawValue, row.id]
+                arguments: [attempts, next, String(error.prefix(300)),
+                            unverified ? GenerationStatus.unverified.rawValue : GenerationStatus.provisional.rawValue, row.id]
             )
         }
-        if giveUp { result.unverified += 1 } else { result[keyPath: counts] += 1 }
+        if unverified && wasProvisional { result.unverified += 1 } else { result[keyPath: counts] += 1 }
     }
 
     private func remaining() async throws -> Int {

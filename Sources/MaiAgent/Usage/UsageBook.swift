@@ -5,10 +5,13 @@ import MaiCore
 /// Reads the books: totals and reports over the daily roll-ups (never over the detail rows, so a
 /// month's report is a few thousand rows whatever the traffic), raw cost and client price side by side.
 ///
-/// Rounding: every amount is exact in nano-dollars; a report row's price is the sum of its days'
-/// `raw × that day's markup`. `Report.shown` rounds each row half-up to 6 decimals and sums the
-/// shown rows for its totals, so what people see always adds up; machines (the fleet admin API)
-/// get the exact amounts.
+/// Rounding, one rule for every view: every amount is exact in nano-dollars. The price of one cell
+/// of the roll-up (a day, an employee, a model) is `raw × that day's markup`, rounded half-up to the
+/// nano-dollar once; every report row and total is an exact sum of those cells, so the day, employee
+/// and model views of a period have the same exact total. `Report.shown` rounds each row and the
+/// total (the exact total, not the sum of rounded rows) once, half-up to 6 decimals, so every view
+/// of a period shows the same total to the last digit; machines (the fleet admin API) get the exact
+/// amounts.
 struct UsageBook: Sendable {
     let pool: DatabasePool
 
@@ -68,12 +71,9 @@ struct UsageBook: Sendable {
         /// Exact sum of the rows.
         var totals: Line
 
-        /// As shown to people: each row rounded to 6 decimals, totals the sum of the shown rows.
+        /// As shown to people: each row and the exact total rounded once to 6 decimals.
         var shown: Report {
-            let rounded = rows.map(\.shown)
-            var totals = Line(key: "total")
-            for line in rounded { totals.add(line) }
-            return Report(rows: rounded, totals: totals)
+            Report(rows: rows.map(\.shown), totals: totals.shown)
         }
     }
 
@@ -90,8 +90,8 @@ struct UsageBook: Sendable {
         }
         var sql = """
             SELECT \(column) AS key, usage_daily.day AS day, COALESCE(usage_days.markup_rate, '1.3') AS markup,
-                   SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_nanos),
-                   SUM(provisional), SUM(confirmed), SUM(unverified), SUM(estimated)
+                   requests, prompt_tokens, completion_tokens, cost_nanos,
+                   provisional, confirmed, unverified, estimated
             FROM usage_daily LEFT JOIN usage_days ON usage_days.day = usage_daily.day
             WHERE usage_daily.day BETWEEN ? AND ?
             """
@@ -100,7 +100,7 @@ struct UsageBook: Sendable {
             sql += " AND usage_daily.user_id = ?"
             arguments += [userID]
         }
-        sql += " GROUP BY key, usage_daily.day"
+        // Cell by cell: each cell's price is rounded once, whatever the grouping.
         var lines: [String: Line] = [:]
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try cursor.next() {

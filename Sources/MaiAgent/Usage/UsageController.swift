@@ -33,8 +33,11 @@ struct UsageController {
         var confirmed: Int
         var unverified: Int
         var estimated: Int
+        /// The exact amounts (9 decimals), for machines: `raw_cost`/`price` are these rounded once.
+        var raw_cost_exact: String?
+        var price_exact: String?
 
-        init(_ line: UsageBook.Line, label: String) {
+        init(_ line: UsageBook.Line, label: String, exact: UsageBook.Line? = nil) {
             key = line.key
             self.label = label
             requests = line.requests
@@ -46,6 +49,8 @@ struct UsageController {
             confirmed = line.confirmed
             unverified = line.unverified
             estimated = line.estimated
+            raw_cost_exact = exact.map { $0.raw.formatted(decimals: 9) }
+            price_exact = exact.map { $0.price.formatted(decimals: 9) }
         }
     }
 
@@ -104,7 +109,8 @@ struct UsageController {
             throw APIError(.badRequest, "group_by must be day, user or model.")
         }
         let userID = identity.user.role == .admin && query.get("scope") != "me" ? nil : identity.user.id
-        let report = try await services.book.report(from: from, to: to, groupBy: grouping, userID: userID).shown
+        let exact = try await services.book.report(from: from, to: to, groupBy: grouping, userID: userID)
+        let report = exact.shown
         var labels: [String: String] = [:]
         if grouping == .user {
             for user in try await services.users.list(offset: 0, limit: 100_000).users { labels[user.id] = "\(user.name) <\(user.email)>" }
@@ -112,7 +118,7 @@ struct UsageController {
         let body = ReportResponse(
             from: from, to: to, group_by: grouping.rawValue,
             rows: report.rows.map { LineResponse($0, label: labels[$0.key] ?? ($0.key.isEmpty ? "—" : (grouping == .user ? "Deleted user \($0.key.prefix(8))" : $0.key))) },
-            totals: LineResponse(report.totals, label: "Total")
+            totals: LineResponse(report.totals, label: "Total", exact: exact.totals)
         )
         if query.get("format") == "csv" {
             return CSVTable.response(filename: "usage-\(grouping.rawValue)-\(from)-\(to).csv", header: CSVTable.lineHeader(grouping.rawValue),

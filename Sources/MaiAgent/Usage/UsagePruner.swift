@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Deletes old generation detail rows; roll-ups have no delete trigger, so reports stay the same.
-/// Rows that still wait for confirmation are never deleted.
+/// Rows that still wait for confirmation (provisional, or unverified and still asked about) are never deleted.
 public enum UsagePruner {
     /// What a prune before `day` would do.
     public struct Plan: Sendable, Equatable {
@@ -12,6 +12,9 @@ public enum UsagePruner {
 
     /// Whether `text` is a `YYYY-MM-DD` day.
     public static func isDay(_ text: String) -> Bool { UsageBook.isDay(text) }
+
+    /// Rows whose cost may still change: provisional, or unverified and still asked about.
+    static let awaited = "(status = 'provisional' OR (status = 'unverified' AND next_attempt_at < 9223372036854775807))"
 
     static func cutoff(_ day: String) -> Int64 {
         let formatter = DateFormatter()
@@ -25,8 +28,8 @@ public enum UsagePruner {
         let cutoff = cutoff(day)
         return try await pool.read { db in
             Plan(
-                deletable: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generations WHERE created_at < ? AND status != 'provisional'", arguments: [cutoff]) ?? 0,
-                keptProvisional: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generations WHERE created_at < ? AND status = 'provisional'", arguments: [cutoff]) ?? 0
+                deletable: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generations WHERE created_at < ? AND NOT \(awaited)", arguments: [cutoff]) ?? 0,
+                keptProvisional: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM generations WHERE created_at < ? AND \(awaited)", arguments: [cutoff]) ?? 0
             )
         }
     }
@@ -34,7 +37,7 @@ public enum UsagePruner {
     static func prune(_ pool: DatabasePool, before day: String) async throws -> Int {
         let cutoff = cutoff(day)
         return try await pool.write { db in
-            try db.execute(sql: "DELETE FROM generations WHERE created_at < ? AND status != 'provisional'", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM generations WHERE created_at < ? AND NOT \(awaited)", arguments: [cutoff])
             return db.changesCount
         }
     }

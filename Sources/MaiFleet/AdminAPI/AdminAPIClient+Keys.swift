@@ -23,3 +23,19 @@ extension AdminAPIClient {
         try check(response)
     }
 }
+
+extension AdminAPIClient {
+    /// `POST /admin/v1/usage/settle`: OpenRouter's activity record for one key settles the
+    /// requests the agent sent but OpenRouter never named.
+    public func settleUsage(_ settlement: AdminSettlementRequest) async throws -> AdminSettlementResult {
+        let body = try AdminAPI.encoder.encode(settlement)
+        let response = try await send(HTTPRequest(method: "POST", path: "/admin/v1/usage/settle",
+                                                  headers: [HTTPHeader("Content-Type", "application/json")], body: body))
+        try check(response)
+        do {
+            return try AdminAPI.decoder.decode(AdminSettlementResult.self, from: response.body)
+        } catch {
+            throw AdminAPIError.invalidResponse(host: hostLabel, reason: "\(error)")
+        }
+    }
+}

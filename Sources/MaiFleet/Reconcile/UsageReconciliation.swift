@@ -84,3 +84,19 @@ public struct ReconciliationPeriod: Sendable, Equatable {
         coveredDays = days.filter { $0 >= earliest && $0 < today }
     }
 }
+
+/// `maictl usage reconcile --settle`: OpenRouter's activity record, per key, as the settlement the
+/// agent applies to the requests OpenRouter never named. Only the days `/activity` covers.
+public enum UsageSettlementPlan {
+    /// One settlement per key hash that has activity on a covered day.
+    public static func requests(activity: [String: [OpenRouterActivity]], coveredDays: [String]) -> [AdminSettlementRequest] {
+        let covered = Set(coveredDays)
+        return activity.keys.sorted().compactMap { hash in
+            let items = (activity[hash] ?? []).filter { covered.contains($0.date) }.map {
+                AdminSettlementRequest.Item(day: $0.date, model: $0.model, requests: $0.requests, promptTokens: $0.promptTokens,
+                                            completionTokens: $0.completionTokens, usage: $0.usage)
+            }
+            return items.isEmpty ? nil : AdminSettlementRequest(keyHash: hash, items: items)
+        }
+    }
+}

@@ -48,6 +48,7 @@ public struct GenerationRecord: Codable, Sendable, Equatable, FetchableRecord, P
         switch status {
         case GenerationStatus.confirmed.rawValue: confirmedCostNanos ?? 0
         case GenerationStatus.estimated.rawValue: estimatedCostNanos ?? 0
+        case GenerationStatus.refused.rawValue: 0
         default: reportedCostNanos ?? estimatedCostNanos ?? 0
         }
     }
@@ -87,8 +88,12 @@ public enum GenerationStatus: String, Sendable, Codable, CaseIterable {
     case provisional
     /// OpenRouter's `GET /generation` gave the authoritative cost.
     case confirmed
-    /// No confirmation within 24 hours: the streamed cost stands, marked as such.
+    /// No confirmation within 24 hours (still asked about for 30 days), or never named by
+    /// OpenRouter: the streamed or estimated cost stands until OpenRouter's record settles it.
     case unverified
     /// A provider that reports no cost: tokens × listed price.
     case estimated
+    /// The provider turned the request down before it began (an HTTP error answer): nothing was
+    /// spent and nothing is counted. The row stays as the record that the request left.
+    case refused
 }
