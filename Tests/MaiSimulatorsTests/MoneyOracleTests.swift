@@ -94,7 +94,9 @@ struct MoneyOracleTests {
             for form in CostForms.Form.allCases {
                 let text = CostForms.text(exact, form: form)
                 let context = "seed \(Self.seed): \(exact.plainText) as \(form) '\(text)' charged \(charged)"
-                #expect(SimDecimal(exactly: text) == exact, "\(context)")
+                if form != .float || !exact.isWholeNanos {
+                    #expect(SimDecimal(exactly: text) == exact, "\(context)")
+                }
                 #expect(SimDecimal.roundedNanos(ofJSONNumber: text) == charged, "\(context)")
                 #expect(Money(decimal: text)?.nanos == charged, "\(context)")
                 #expect(Self.agentNanos(json: text) == charged, "\(context) via JSONDecoder/Decimal")
