@@ -23,6 +23,13 @@ struct SeededGenerator: RandomNumberGenerator {
 /// failure is replayed with `MAI_PROPERTY_SEED=<seed> swift test --filter MoneyOracle`.
 @Suite("Simulator money vs MaiCore.Money (property)")
 struct MoneyOracleTests {
+    /// Records an issue only on a mismatch: cheap enough for hundreds of thousands of checks.
+    func same<T: Equatable>(_ actual: T, _ expected: T, _ context: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation) {
+        if actual != expected {
+            Issue.record("\(context()): got \(actual), expected \(expected)", sourceLocation: sourceLocation)
+        }
+    }
+
     static let seed: UInt64 = ProcessInfo.processInfo.environment["MAI_PROPERTY_SEED"].flatMap { UInt64($0) } ?? 20_261_203
     static let cases = 4_000
 
@@ -31,6 +38,19 @@ struct MoneyOracleTests {
     static func agentNanos(json text: String) -> Int64? {
         guard let usage = try? JSONDecoder().decode(Usage.self, from: Data("{\"cost\":\(text)}".utf8)) else { return nil }
         return Money(usage.cost)?.nanos
+    }
+
+    /// The same for many texts in one JSON document (one decoder run: fast), each against its nanos.
+    func checkAgentReads(_ cases: [(text: String, nanos: Int64)]) {
+        struct Costs: Decodable { var costs: [Decimal] }
+        let document = "{\"costs\":[" + cases.map(\.text).joined(separator: ",") + "]}"
+        guard let decoded = try? JSONDecoder().decode(Costs.self, from: Data(document.utf8)) else {
+            Issue.record("seed \(Self.seed): JSONDecoder refused \(document.prefix(2_000))")
+            return
+        }
+        for (item, decimal) in zip(cases, decoded.costs) {
+            same(Money(decimal)?.nanos, item.nanos, "seed \(Self.seed): '\(item.text)' via JSONDecoder/Decimal (\(decimal))")
+        }
     }
 
     /// A random amount in whole nano-dollars: mostly small (what generations cost), sometimes large,
@@ -61,19 +81,21 @@ struct MoneyOracleTests {
     @Test("whole nano amounts: every form reads back to the same nanos on both sides")
     func wholeNanosInEveryForm() {
         var rng = SeededGenerator(seed: Self.seed)
+        var viaDecoder: [(text: String, nanos: Int64)] = []
+        defer { checkAgentReads(viaDecoder) }
         for _ in 0..<Self.cases {
             let nanos = Self.randomNanos(&rng)
             let amount = USDNanos(nanos: nanos)
-            #expect(amount.decimalString == Money(nanos: nanos).decimalString, "seed \(Self.seed): \(nanos)")
-            #expect(Money(decimal: amount.decimalString)?.nanos == nanos, "seed \(Self.seed): \(nanos)")
+            same(amount.decimalString, Money(nanos: nanos).decimalString, "seed \(Self.seed): \(nanos)")
+            same(Money(decimal: amount.decimalString)?.nanos, nanos, "seed \(Self.seed): \(nanos)")
             for form in CostForms.Form.allCases {
                 let text = CostForms.text(amount.decimal, form: form)
-                let context = "seed \(Self.seed): \(nanos) as \(form) '\(text)'"
-                #expect(SimDecimal.roundedNanos(ofJSONNumber: text) == nanos, "\(context)")
-                #expect(Money(decimal: text)?.nanos == nanos, "\(context)")
-                #expect(Self.agentNanos(json: text) == nanos, "\(context) via JSONDecoder/Decimal")
+                let context = { "seed \(Self.seed): \(nanos) as \(form) '\(text)'" }
+                same(SimDecimal.roundedNanos(ofJSONNumber: text), nanos, context())
+                same(Money(decimal: text)?.nanos, nanos, context())
+                viaDecoder.append((text, nanos))
                 if form != .float {
-                    #expect(SimDecimal(exactly: text) == amount.decimal, "\(context) exactly")
+                    same(SimDecimal(exactly: text), amount.decimal, context() + " exactly")
                 }
             }
         }
@@ -83,23 +105,25 @@ struct MoneyOracleTests {
     func subNanoCostsRoundHalfEven() {
         var rng = SeededGenerator(seed: Self.seed &+ 1)
         var ties = 0
+        var viaDecoder: [(text: String, nanos: Int64)] = []
+        defer { checkAgentReads(viaDecoder) }
         for _ in 0..<Self.cases {
             let exact = Self.randomExact(&rng)
             let charged = exact.roundedNanos
             if exact.attos == 500_000_000 {
                 ties += 1
-                #expect(charged % 2 == 0, "seed \(Self.seed): a tie \(exact.plainText) rounds to even, got \(charged)")
+                same(charged % 2, 0, "seed \(Self.seed): a tie \(exact.plainText) rounds to even, got \(charged)")
             }
             #expect(abs(Double(charged) - (Double(exact.wholeNanos) + Double(exact.attos) / 1e9)) <= 0.5, "seed \(Self.seed): \(exact.plainText)")
             for form in CostForms.Form.allCases {
                 let text = CostForms.text(exact, form: form)
-                let context = "seed \(Self.seed): \(exact.plainText) as \(form) '\(text)' charged \(charged)"
+                let context = { "seed \(Self.seed): \(exact.plainText) as \(form) '\(text)' charged \(charged)" }
                 if form != .float || !exact.isWholeNanos {
-                    #expect(SimDecimal(exactly: text) == exact, "\(context)")
+                    same(SimDecimal(exactly: text), exact, context())
                 }
-                #expect(SimDecimal.roundedNanos(ofJSONNumber: text) == charged, "\(context)")
-                #expect(Money(decimal: text)?.nanos == charged, "\(context)")
-                #expect(Self.agentNanos(json: text) == charged, "\(context) via JSONDecoder/Decimal")
+                same(SimDecimal.roundedNanos(ofJSONNumber: text), charged, context())
+                same(Money(decimal: text)?.nanos, charged, context())
+                viaDecoder.append((text, charged))
             }
         }
         #expect(ties > Self.cases / 8, "seed \(Self.seed): ties are exercised (\(ties))")
@@ -138,14 +162,16 @@ struct MoneyOracleTests {
     func randomTextsParseAlike() {
         var rng = SeededGenerator(seed: Self.seed &+ 2)
         var parsed = 0
+        var viaDecoder: [(text: String, nanos: Int64)] = []
+        defer { checkAgentReads(viaDecoder) }
         for _ in 0..<Self.cases * 2 {
             let text = Self.randomText(&rng)
             let simulator = SimDecimal.roundedNanos(ofJSONNumber: text)
             let agent = Money(decimal: text)?.nanos
-            #expect(simulator == agent, "seed \(Self.seed): '\(text)' simulator \(String(describing: simulator)) agent \(String(describing: agent))")
+            same(simulator, agent, "seed \(Self.seed): '\(text)' simulator \(String(describing: simulator)) agent \(String(describing: agent))")
             if let simulator {
                 parsed += 1
-                #expect(Self.agentNanos(json: text) == simulator, "seed \(Self.seed): '\(text)' via JSONDecoder/Decimal")
+                viaDecoder.append((text, simulator))
             }
         }
         #expect(parsed > Self.cases, "seed \(Self.seed): most texts are in range (\(parsed))")
@@ -163,15 +189,15 @@ struct MoneyOracleTests {
             let forms = CostForms.rotating(seed: Self.seed &+ UInt64(round))
             let texts = exacts.enumerated().map { forms.text($1, counter: UInt64($0), field: 0) }
             let agentTotal = texts.reduce(Money.zero) { $0 + (Money(decimal: $1) ?? Money(nanos: .min / 2)) }
-            let context = "seed \(Self.seed) round \(round): \(texts)"
-            #expect(agentTotal.nanos == simulatorTotal.nanos, "\(context)")
-            #expect(agentTotal.decimalString == simulatorTotal.decimalString, "\(context)")
+            let context = { "seed \(Self.seed) round \(round): \(texts)" }
+            same(agentTotal.nanos, simulatorTotal.nanos, context())
+            same(agentTotal.decimalString, simulatorTotal.decimalString, context())
             // The exact total differs from the sum of rounded costs by at most half a nano each.
-            #expect(abs(exactTotal.roundedNanos - simulatorTotal.nanos) <= Int64(count + 1) / 2 + 1, "\(context)")
+            #expect(abs(exactTotal.roundedNanos - simulatorTotal.nanos) <= Int64(count + 1) / 2 + 1, "\(context())")
             // Multiplying is summing.
             let price = exacts[0]
             let tokens = Int.random(in: 0...100_000, using: &rng)
-            #expect(price * tokens == (0..<min(tokens, 50)).reduce(SimDecimal.zero) { s, _ in s + price } + price * max(0, tokens - 50), "\(context)")
+            same(price * tokens, (0..<min(tokens, 50)).reduce(SimDecimal.zero) { s, _ in s + price } + price * max(0, tokens - 50), context())
         }
     }
 
@@ -182,8 +208,8 @@ struct MoneyOracleTests {
         ("0.29999999999999998", 300_000_000), ("1e-400", 0), ("0e99999999999", 0), ("1", 1_000_000_000), ("0", 0),
     ])
     func fixedTies(text: String, nanos: Int64) {
-        #expect(SimDecimal.roundedNanos(ofJSONNumber: text) == nanos, "simulator: \(text)")
-        #expect(Money(decimal: text)?.nanos == nanos, "agent: \(text)")
+        same(SimDecimal.roundedNanos(ofJSONNumber: text), nanos, "simulator: \(text)")
+        same(Money(decimal: text)?.nanos, nanos, "agent: \(text)")
     }
 
     @Test("the rotation is deterministic and uses every form")
