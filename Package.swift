@@ -103,8 +103,8 @@ let package = Package(
         ),
         .target(
             name: "MaiSimulators",
+            // Not MaiCore: the simulators keep their own money code, an independent oracle for the agent's books.
             dependencies: [
-                "MaiCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +125,7 @@ let package = Package(
             name: "MaiSimulatorsTests",
             dependencies: [
                 "MaiSimulators",
+                "MaiCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

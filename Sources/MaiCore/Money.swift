@@ -26,17 +26,30 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         try container.encode(decimalString)
     }
 
-    /// Parses a decimal amount such as `"0.000123"` or `"12"` exactly; more than 9 decimals are
-    /// rounded half-up to the nano-dollar. Returns `nil` for anything that is not a plain decimal.
+    /// Parses a decimal amount in any form a JSON number takes — `"0.000123"`, `"12"`, `"1.5e-7"`,
+    /// `"2E-9"`, `"0.30000000000000004"` — exactly; more than 9 decimals are rounded half to even to
+    /// the nano-dollar (`"0.0000000025"` → 2, `"0.0000000035"` → 4, `"0.00000000250001"` → 3), the same
+    /// rule the OpenRouter simulator charges by. Returns `nil` for anything that is not a decimal
+    /// number or does not fit.
     public init?(decimal text: String) {
         var text = Substring(text.trimmingCharacters(in: .whitespaces))
         var negative = false
         if text.hasPrefix("-") { negative = true; text = text.dropFirst() }
-        // Scientific notation (1.5e-7) as JSON allows it.
+        // Scientific notation (1.5e-7) as JSON allows it; the exponent saturates so that a huge one
+        // can neither overflow nor allocate (it means 0, or an amount out of range).
         var exponent = 0
         if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            guard let value = Int(text[text.index(after: e)...]) else { return nil }
-            exponent = value
+            var exponentText = text[text.index(after: e)...]
+            var negativeExponent = false
+            if let sign = exponentText.first, sign == "+" || sign == "-" {
+                negativeExponent = sign == "-"
+                exponentText = exponentText.dropFirst()
+            }
+            guard !exponentText.isEmpty, exponentText.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            for digit in exponentText.utf8 where exponent < 1_000_000 {
+                exponent = exponent * 10 + Int(digit - 48)
+            }
+            if negativeExponent { exponent = -exponent }
             text = text[..<e]
         }
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
@@ -50,18 +63,26 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         // Value = digits × 10^(exponent − fraction.count); we want nano = value × 10^9.
         var shift = exponent - fraction.count + 9
         while digits.count > 1, digits.first == 0 { digits.removeFirst() }
-        var roundUp = false
+        if digits == [0] { self.nanos = 0; return }
+        // Rounding half to even needs the first dropped digit and whether any later one is non-zero.
+        var firstDropped: Int64 = 0
+        var restNonZero = false
         if shift < 0 {
             let drop = -shift
             if drop > digits.count {
+                // The first dropped digit is an implied 0 and the (non-zero) digits come after it.
+                restNonZero = true
                 digits = [0]
             } else {
-                roundUp = digits[digits.count - drop] >= 5
+                let dropped = digits.suffix(drop)
+                firstDropped = dropped.first ?? 0
+                restNonZero = dropped.dropFirst().contains { $0 != 0 }
                 digits.removeLast(drop)
                 if digits.isEmpty { digits = [0] }
             }
             shift = 0
         }
+        guard digits.count + shift <= 19 else { return nil }
         var value: Int64 = 0
         for digit in digits + Array(repeating: 0, count: shift) {
             let (times, o1) = value.multipliedReportingOverflow(by: 10)
@@ -69,7 +90,11 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
             if o1 || o2 { return nil }
             value = plus
         }
-        if roundUp { value += 1 }
+        if firstDropped > 5 || (firstDropped == 5 && (restNonZero || value % 2 != 0)) {
+            let (up, overflow) = value.addingReportingOverflow(1)
+            if overflow { return nil }
+            value = up
+        }
         self.nanos = negative ? -value : value
     }
 

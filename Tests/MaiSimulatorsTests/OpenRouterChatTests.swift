@@ -33,11 +33,12 @@ struct OpenRouterChatTests {
                 #expect(usage["completion_tokens"] as? Int == 40)
                 #expect(usage["total_tokens"] as? Int == prompt + 40)
                 // claude-3.5-sonnet: $3/M prompt, $15/M completion — exact in the raw JSON.
-                let expected = USDNanos(nanos: Int64(prompt) * 3000 + 40 * 15000).decimalString
-                #expect(String(buffer: response.body).contains(#""cost":\#(expected),"#))
+                let expected = Int64(prompt) * 3000 + 40 * 15000
+                #expect(TestSupport.amounts(String(buffer: response.body), key: "cost") == [expected])
                 let record = try #require(sim.generations.first)
                 #expect(record.user == "alice" && record.sessionID == "chat-1" && !record.streamed)
-                #expect(record.cost.decimalString == expected)
+                #expect(record.cost.nanos == expected)
+                #expect(TestSupport.numberLiterals(String(buffer: response.body), key: "cost") == [record.costText])
                 #expect(record.keyHash == SimulatedKey.hash(of: TestSupport.userKey))
             }
         }

@@ -57,6 +57,19 @@ enum TestSupport {
         return (Int(response.status.code), fields, text, failure)
     }
 
+    /// The raw JSON number literals of every `"key":` member in `text`, in order (money is compared
+    /// from its text: a `Double` would lose digits).
+    static func numberLiterals(_ text: String, key: String) -> [String] {
+        text.components(separatedBy: "\"\(key)\":").dropFirst().map { rest in
+            String(rest.prefix { "0123456789.eE+-".contains($0) })
+        }
+    }
+
+    /// The amounts of every `"key":` member in `text`, in whole nano-dollars by the simulator's rule.
+    static func amounts(_ text: String, key: String) -> [Int64?] {
+        numberLiterals(text, key: key).map { SimDecimal.roundedNanos(ofJSONNumber: $0) }
+    }
+
     /// The `data:` payloads of an SSE text, in order (comments skipped).
     static func dataLines(_ text: String) -> [String] {
         text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }

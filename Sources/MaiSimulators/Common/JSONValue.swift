@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 
 /// A JSON document built by hand and rendered with keys in the order given.

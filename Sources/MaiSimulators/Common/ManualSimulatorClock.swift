@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Synchronization
 

@@ -1,4 +1,3 @@
-import MaiCore
 /// A message `content` in any of the shapes the providers accept: a string, or an array of parts
 /// (`{type: "text", text}`, `{text}`, image/audio/file parts).
 struct MessageContent: Decodable, Sendable {

@@ -1,4 +1,3 @@
-import MaiCore
 /// The text parts of a conversation as a simulator sees them: every message's text (for the prompt
 /// token count), the last user message (for directives and the echo), and media parts.
 public struct PromptText: Sendable, Equatable {

@@ -1,4 +1,3 @@
-import MaiCore
 /// Settings shared by the small Anthropic and Gemini stand-ins.
 public struct ProviderSimulatorConfiguration: Sendable {
     /// Pause between two content chunks when the request sets no `tps`.

@@ -1,4 +1,3 @@
-import MaiCore
 /// The deterministic answer to a prompt, cut into one-token pieces (one piece per content chunk).
 ///
 /// Without `reply=`, the answer echoes the first tokens of the last user message, then filler words

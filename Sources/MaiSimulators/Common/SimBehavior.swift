@@ -1,4 +1,3 @@
-import MaiCore
 /// What a simulator should do for one request: the per-key behaviour merged with the directives in
 /// the last user message (directives win).
 public struct SimBehavior: Sendable, Equatable, Codable {

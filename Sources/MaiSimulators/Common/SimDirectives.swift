@@ -1,4 +1,3 @@
-import MaiCore
 /// Parses the `[[sim:…]]` directives a test puts in the last user message.
 ///
 /// Syntax: `[[sim:NAME]]` or `[[sim:NAME=VALUE]]`, any number of them anywhere in the text. Names:

@@ -1,4 +1,3 @@
-import MaiCore
 /// The simulators' deterministic tokenizer: a token is a run of letters and digits, or any single
 /// other non-space character; whitespace is never a token.
 ///

@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 
 /// The simulators' view of time: the wall clock (timestamps, generation visibility) and a sleep

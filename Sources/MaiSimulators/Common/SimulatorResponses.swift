@@ -1,4 +1,3 @@
-import MaiCore
 import Hummingbird
 import NIOCore
 

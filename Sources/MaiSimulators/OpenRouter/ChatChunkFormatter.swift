@@ -1,4 +1,3 @@
-import MaiCore
 import NIOCore
 
 /// Renders one completion's SSE lines from pre-built pieces, so each content chunk costs one string

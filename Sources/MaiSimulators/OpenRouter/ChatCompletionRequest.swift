@@ -1,4 +1,3 @@
-import MaiCore
 /// The parts of an OpenAI-compatible chat completion request the simulator uses.
 struct ChatCompletionRequest: Decodable, Sendable {
     struct Message: Decodable, Sendable {

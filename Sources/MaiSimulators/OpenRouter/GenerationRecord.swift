@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 
 /// One generation the OpenRouter simulator served, as `/generation` and `/activity` report it.
@@ -14,7 +13,15 @@ public struct GenerationRecord: Sendable, Equatable, Codable {
     public var sessionID: String?
     public var promptTokens: Int
     public var completionTokens: Int
+    /// What the generation was charged: `exactCost` rounded half to even to the nano-dollar. This is
+    /// what every cost text about it stands for, and what the agent's nano-dollars must equal.
     public var cost: USDNanos
+    /// The exact cost, tokens × prices (digits below the nano-dollar when a price has them).
+    public var exactCost: SimDecimal
+    /// The text written as `usage.cost` in the final chunk or the body (`nil` when none was sent).
+    public var costText: String?
+    /// 0, 1, 2… in the order completions started: picks the cost texts' forms.
+    public var serial: UInt64
     public var createdAt: Date
     /// When the answer ended (normally, with an error, or because the client went away).
     public var finishedAt: Date
@@ -32,7 +39,9 @@ public struct GenerationRecord: Sendable, Equatable, Codable {
     public var text: String
 
     enum CodingKeys: String, CodingKey {
-        case id, model, user, cost, streamed, cancelled, text
+        case id, model, user, cost, streamed, cancelled, text, serial
+        case exactCost = "exact_cost"
+        case costText = "cost_text"
         case providerName = "provider_name"
         case keyHash = "key_hash"
         case sessionID = "session_id"
@@ -58,6 +67,10 @@ public struct GenerationRecord: Sendable, Equatable, Codable {
             ("prompt_tokens", .int(promptTokens)),
             ("completion_tokens", .int(completionTokens)),
             ("cost", cost.json),
+            ("cost_nanos", .int(cost.nanos)),
+            ("exact_cost", .number(exactCost.plainText)),
+            ("cost_text", costText.map { .number($0) } ?? .null),
+            ("serial", .int(serial)),
             ("created_at", .string(ISO8601.format(createdAt))),
             ("finished_at", .string(ISO8601.format(finishedAt))),
             ("streamed", .bool(streamed)),
@@ -70,16 +83,16 @@ public struct GenerationRecord: Sendable, Equatable, Codable {
         ])
     }
 
-    /// The `/generation` `data` object, every field OpenRouter documents.
-    var generationJSON: JSONValue {
+    /// The `/generation` `data` object, every field OpenRouter documents; amounts in `forms`.
+    func generationJSON(forms: CostForms) -> JSONValue {
         .object([
             ("id", .string(id)),
             ("upstream_id", .string("chatcmpl-" + id.dropFirst(4))),
             ("request_id", .string("req-\(Int(createdAt.timeIntervalSince1970))-\(id.dropFirst(4).prefix(20))")),
             ("session_id", .string(sessionID)),
-            ("total_cost", cost.json),
-            ("usage", cost.json),
-            ("upstream_inference_cost", cost.json),
+            ("total_cost", .number(forms.text(exactCost, counter: serial, field: 1))),
+            ("usage", .number(forms.text(exactCost, counter: serial, field: 2))),
+            ("upstream_inference_cost", .number(forms.text(exactCost, counter: serial, field: 3))),
             ("cache_discount", .null),
             ("created_at", .string(ISO8601.format(createdAt))),
             ("model", .string(model)),

@@ -1,4 +1,3 @@
-import MaiCore
 /// A deterministic stand-in embedding model: each lower-cased word is hashed into one of
 /// `dimensions` buckets with a ±1 sign, and the vector is L2-normalised. Texts that share words
 /// therefore have a higher cosine similarity than texts that do not.

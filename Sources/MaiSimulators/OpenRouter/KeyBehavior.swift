@@ -1,4 +1,3 @@
-import MaiCore
 /// How the OpenRouter simulator treats one API key: set through `POST /__sim/keys` or
 /// `OpenRouterSimulator.registerKey(_:behavior:)`.
 public struct KeyBehavior: Sendable, Equatable, Codable {

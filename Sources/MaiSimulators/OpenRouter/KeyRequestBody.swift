@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Hummingbird
 
@@ -48,7 +47,7 @@ struct KeyRequestBody: Decodable {
     }
 
     func apply(to key: inout SimulatedKey) {
-        if let limit { key.limit = limit.flatMap { USDNanos(usd: String(format: "%.9f", $0)) } }
+        if let limit { key.limit = limit.flatMap { USDNanos(dollars: $0) } }
         if let limitReset { key.limitReset = limitReset }
         if let includeByokInLimit { key.includeByokInLimit = includeByokInLimit }
         if let expiresAt { key.expiresAt = expiresAt }

@@ -1,4 +1,3 @@
-import MaiCore
 /// Settings of an `OpenRouterSimulator`; the defaults imitate openrouter.ai.
 public struct OpenRouterConfiguration: Sendable {
     /// The chat models served (and listed by `/models`).
@@ -28,6 +27,9 @@ public struct OpenRouterConfiguration: Sendable {
     public var retryAfterSeconds: Int
     /// Dimensions of the vectors `/embeddings` returns.
     public var embeddingDimensions: Int
+    /// How amounts are written as JSON numbers (`usage.cost`, `/generation`, `/activity`, `/key`,
+    /// `/keys`, `/credits` usages): rotating through OpenRouter's textual forms by default.
+    public var costForms: CostForms
 
     public init(
         models: [SimulatedModel] = SimulatedModel.openRouterDefaults,
@@ -42,7 +44,8 @@ public struct OpenRouterConfiguration: Sendable {
         stallTimeout: Duration = .seconds(300),
         totalCredits: USDNanos = USDNanos(nanos: 100_000_000_000),
         retryAfterSeconds: Int = 2,
-        embeddingDimensions: Int = 384
+        embeddingDimensions: Int = 384,
+        costForms: CostForms = .rotating(seed: 0)
     ) {
         self.models = models
         self.embeddingModels = embeddingModels
@@ -57,6 +60,7 @@ public struct OpenRouterConfiguration: Sendable {
         self.totalCredits = totalCredits
         self.retryAfterSeconds = retryAfterSeconds
         self.embeddingDimensions = embeddingDimensions
+        self.costForms = costForms
     }
 
     /// Settings for fast tests: no pacing and no keep-alive pauses; the generation delay stays (tests

@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Hummingbird
 
@@ -43,7 +42,8 @@ extension OpenRouterSimulator {
             rows[groupKey] = row
         }
         let sorted = rows.values.sorted { ($0.date, $1.model) > ($1.date, $0.model) }
-        let data: [JSONValue] = sorted.map { row in
+        let counter = store.withLock { $0.nextAmountCounter() }
+        let data: [JSONValue] = sorted.enumerated().map { index, row in
             let model = modelsByID[row.model]
             return .object([
                 ("date", .string(row.date)),
@@ -51,7 +51,7 @@ extension OpenRouterSimulator {
                 ("model_permaslug", .string(model?.permaslug ?? row.model)),
                 ("endpoint_id", .string(model?.endpointID ?? "00000000-0000-0000-0000-000000000000")),
                 ("provider_name", .string(row.provider)),
-                ("usage", row.usage.json),
+                ("usage", configuration.costForms.json(row.usage, counter: counter, field: index)),
                 ("byok_usage_inference", .int(0)),
                 ("requests", .int(row.requests)),
                 ("prompt_tokens", .int(row.promptTokens)),

@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -44,15 +43,20 @@ extension OpenRouterSimulator {
                 behavior: behavior, lastUserText: prompt.lastUserText, promptText: prompt.promptText,
                 maxTokens: chat.maxCompletionTokens ?? chat.maxTokens, defaultTokens: configuration.defaultReplyTokens),
             behavior: behavior, chunkDelay: behavior.chunkDelay(default: configuration.chunkDelay),
-            streamed: chat.stream ?? false)
+            streamed: chat.stream ?? false, serial: store.withLock { $0.nextSerial() }, forms: configuration.costForms)
         if run.streamed {
             let captured = request
+            var headers = SimulatorResponses.eventStreamHeaders
+            headers[Self.generationIDHeader] = run.id
             return Response(
-                status: .ok, headers: SimulatorResponses.eventStreamHeaders,
+                status: .ok, headers: headers,
                 body: ResponseBody { writer in try await self.stream(run, request: captured, writer: &writer) })
         }
         return try await complete(run, request: request)
     }
+
+    /// `X-Generation-Id`: the generation id in the response head, before the first chunk.
+    static let generationIDHeader = HTTPField.Name("X-Generation-Id")!
 
     /// Usage that counts against the key's limit (the current reset period).
     func limitUsage(of key: SimulatedKey, now: Date) -> USDNanos {
@@ -68,6 +72,7 @@ extension OpenRouterSimulator {
         var sent = 0
         var finishReason: String?
         var cancelled = false
+        var costSent = false
         var failure: (any Error)?
         do {
             try await request.body.consumeWithCancellationOnInboundClose { _ in
@@ -101,6 +106,7 @@ extension OpenRouterSimulator {
                     return
                 }
                 finishReason = run.naturalFinishReason
+                costSent = true
                 try await writer.write(format.final(finishReason: run.naturalFinishReason, usage: run.usage(completionTokens: sent)))
                 try await writer.write(ChatChunkFormatter.done)
             }
@@ -117,7 +123,7 @@ extension OpenRouterSimulator {
         let record = run.record(
             sentPieces: sent, finishReason: finishReason, cancelled: cancelled,
             latencyMs: Self.milliseconds(first - started), generationTimeMs: Self.milliseconds(ended - first),
-            finishedAt: clock.now)
+            finishedAt: clock.now, costSent: costSent)
         store.withLock { $0.append(record) }
         if let failure { throw failure }
         try await writer.finish(nil)
@@ -147,7 +153,14 @@ extension OpenRouterSimulator {
             }
             throw OpenRouterError(524, "Request timed out. Please try again later.")
         }
-        try await clock.sleep(for: .milliseconds(run.behavior.latencyMs ?? 0))
+        do {
+            try await clock.sleep(for: .milliseconds(run.behavior.latencyMs ?? 0))
+        } catch {
+            // The client went away before the first token: the prompt is still charged.
+            let record = run.record(sentPieces: 0, finishReason: nil, cancelled: true, latencyMs: 0, generationTimeMs: 0, finishedAt: clock.now)
+            store.withLock { $0.append(record) }
+            throw error
+        }
         let firstToken = ContinuousClock.now
         if run.behavior.tps != nil {
             try await clock.sleep(for: run.chunkDelay * max(0, run.plan.pieces.count - 1))
@@ -158,10 +171,10 @@ extension OpenRouterSimulator {
         let record = run.record(
             sentPieces: sent, finishReason: run.behavior.cutAfter != nil ? nil : finishReason, cancelled: false,
             latencyMs: Self.milliseconds(firstToken - started), generationTimeMs: Self.milliseconds(ended - firstToken),
-            finishedAt: clock.now)
+            finishedAt: clock.now, costSent: !run.behavior.midstreamError)
         store.withLock { $0.append(record) }
         if run.behavior.midstreamError {
-            throw OpenRouterError(502, "Provider returned error: upstream failed mid-answer (simulated)")
+            throw OpenRouterError(502, "Provider returned error: upstream failed mid-answer (simulated)", headers: [Self.generationIDHeader: run.id])
         }
         let body = JSONValue.object([
             ("id", .string(run.id)),
@@ -181,13 +194,15 @@ extension OpenRouterSimulator {
         if run.behavior.cutAfter != nil {
             let half = ByteBuffer(string: String(body.prefix(body.utf8.count / 2)))
             return Response(
-                status: .ok, headers: [.contentType: "application/json"],
+                status: .ok, headers: [.contentType: "application/json", Self.generationIDHeader: run.id],
                 body: ResponseBody { writer in
                     try await writer.write(half)
                     throw AbruptClose()
                 })
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", Self.generationIDHeader: run.id],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

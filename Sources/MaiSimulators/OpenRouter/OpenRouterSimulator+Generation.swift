@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Hummingbird
 
@@ -27,6 +26,6 @@ extension OpenRouterSimulator {
         let delay = owner?.behavior.generationDelayMs.map { Duration.milliseconds($0) } ?? configuration.generationDelay
         let visibleAt = record.finishedAt.addingTimeInterval(Double(OpenRouterSimulator.milliseconds(delay)) / 1000)
         guard clock.now >= visibleAt else { throw OpenRouterError.generationNotFound }
-        return SimulatorResponses.json(.object([("data", record.generationJSON)]))
+        return SimulatorResponses.json(.object([("data", record.generationJSON(forms: configuration.costForms))]))
     }
 }

@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Hummingbird
 
@@ -16,10 +15,10 @@ extension OpenRouterSimulator {
             ("limit", key.limit?.json ?? .null),
             ("limit_remaining", limitRemaining(key, usage: usage)),
             ("limit_reset", .string(key.limitReset)),
-            ("usage", usage.total.json),
-            ("usage_daily", usage.daily.json),
-            ("usage_weekly", usage.weekly.json),
-            ("usage_monthly", usage.monthly.json),
+            ("usage", configuration.costForms.json(usage.total, counter: usage.counter, field: 0)),
+            ("usage_daily", configuration.costForms.json(usage.daily, counter: usage.counter, field: 1)),
+            ("usage_weekly", configuration.costForms.json(usage.weekly, counter: usage.counter, field: 2)),
+            ("usage_monthly", configuration.costForms.json(usage.monthly, counter: usage.counter, field: 3)),
             ("byok_usage", .int(0)),
             ("byok_usage_daily", .int(0)),
             ("byok_usage_weekly", .int(0)),
@@ -107,9 +106,10 @@ extension OpenRouterSimulator {
     /// `GET /api/v1/credits` (management key).
     func credits(_ request: Request) throws -> Response {
         _ = try authenticateManagement(request)
-        let used = store.withLock { $0.usage(keyHash: nil, since: nil) }
+        let (used, counter) = store.withLock { ($0.usage(keyHash: nil, since: nil), $0.nextAmountCounter()) }
         return SimulatorResponses.json(.object([("data", .object([
-            ("total_credits", configuration.totalCredits.json), ("total_usage", used.json),
+            ("total_credits", configuration.totalCredits.json),
+            ("total_usage", configuration.costForms.json(used, counter: counter, field: 0)),
         ]))]))
     }
 
@@ -118,6 +118,8 @@ extension OpenRouterSimulator {
         var daily: USDNanos
         var weekly: USDNanos
         var monthly: USDNanos
+        /// Picks the forms the amounts are written in.
+        var counter: UInt64
     }
 
     func usageSummary(of key: SimulatedKey) -> UsageSummary {
@@ -127,7 +129,8 @@ extension OpenRouterSimulator {
                 total: store.usage(keyHash: key.hash, since: nil),
                 daily: store.usage(keyHash: key.hash, since: periods.day),
                 weekly: store.usage(keyHash: key.hash, since: periods.week),
-                monthly: store.usage(keyHash: key.hash, since: periods.month))
+                monthly: store.usage(keyHash: key.hash, since: periods.month),
+                counter: store.nextAmountCounter())
         }
     }
 
@@ -139,7 +142,7 @@ extension OpenRouterSimulator {
         case "monthly": usage.monthly
         default: usage.total
         }
-        return max(.zero, limit - counted).json
+        return configuration.costForms.json(max(.zero, limit - counted), counter: usage.counter, field: 4)
     }
 
     /// One `/keys` item, field names as in OpenRouter's spec.
@@ -154,10 +157,10 @@ extension OpenRouterSimulator {
             ("limit_remaining", limitRemaining(key, usage: usage)),
             ("limit_reset", .string(key.limitReset)),
             ("include_byok_in_limit", .bool(key.includeByokInLimit)),
-            ("usage", usage.total.json),
-            ("usage_daily", usage.daily.json),
-            ("usage_weekly", usage.weekly.json),
-            ("usage_monthly", usage.monthly.json),
+            ("usage", configuration.costForms.json(usage.total, counter: usage.counter, field: 0)),
+            ("usage_daily", configuration.costForms.json(usage.daily, counter: usage.counter, field: 1)),
+            ("usage_weekly", configuration.costForms.json(usage.weekly, counter: usage.counter, field: 2)),
+            ("usage_monthly", configuration.costForms.json(usage.monthly, counter: usage.counter, field: 3)),
             ("byok_usage", .int(0)),
             ("byok_usage_daily", .int(0)),
             ("byok_usage_weekly", .int(0)),

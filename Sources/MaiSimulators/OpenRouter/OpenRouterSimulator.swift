@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 import Hummingbird
 import Logging
@@ -81,7 +80,7 @@ public final class OpenRouterSimulator: Sendable {
             key.behavior = behavior
             key.isManagement = behavior.management ?? key.isManagement
             key.disabled = behavior.disabled ?? key.disabled
-            if let limit = behavior.limit { key.limit = USDNanos(usd: String(format: "%.9f", limit)) }
+            if let limit = behavior.limit { key.limit = USDNanos(dollars: limit) }
             if let reset = behavior.limitReset { key.limitReset = reset }
             if let name = behavior.name { key.name = name; key.listed = true }
             store.revoked.remove(hash)

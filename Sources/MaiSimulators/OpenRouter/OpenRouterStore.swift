@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 
 /// The OpenRouter simulator's books: keys and served generations. Guarded by the simulator's lock.
@@ -13,6 +12,22 @@ struct OpenRouterStore: Sendable {
     var generationIndex: [String: Int] = [:]
     /// Faults switched on through `POST /__sim/faults`.
     var faults = SimulatorFaults()
+    /// Completions started so far (the next one's serial number).
+    var completionsStarted: UInt64 = 0
+    /// Responses that carried usage amounts so far (picks those amounts' forms).
+    var amountResponses: UInt64 = 0
+
+    /// The serial number of a completion that starts now.
+    mutating func nextSerial() -> UInt64 {
+        defer { completionsStarted += 1 }
+        return completionsStarted
+    }
+
+    /// The counter for the amounts of a response rendered now.
+    mutating func nextAmountCounter() -> UInt64 {
+        defer { amountResponses += 1 }
+        return amountResponses
+    }
 
     mutating func insert(_ key: SimulatedKey) {
         if keys[key.hash] == nil { keyOrder.append(key.hash) }

@@ -1,4 +1,3 @@
-import MaiCore
 import Crypto
 import Foundation
 
@@ -29,7 +28,7 @@ public struct SimulatedKey: Sendable, Equatable {
         self.hash = SimulatedKey.hash(of: secret)
         self.name = name
         self.disabled = behavior.disabled ?? false
-        self.limit = behavior.limit.flatMap { USDNanos(usd: String(format: "%.9f", $0)) }
+        self.limit = behavior.limit.flatMap { USDNanos(dollars: $0) }
         self.limitReset = nil
         self.includeByokInLimit = false
         self.isManagement = isManagement

@@ -1,4 +1,3 @@
-import MaiCore
 /// A model the OpenRouter simulator serves, with OpenRouter's catalog fields and exact prices.
 public struct SimulatedModel: Sendable, Equatable {
     public var id: String
@@ -8,12 +7,12 @@ public struct SimulatedModel: Sendable, Equatable {
     public var description: String
     public var contextLength: Int
     public var maxCompletionTokens: Int?
-    /// USD per prompt token.
-    public var promptPrice: USDNanos
+    /// USD per prompt token (exact, up to 18 decimals: `0.00000015`, `0.0000000375`).
+    public var promptPrice: SimDecimal
     /// USD per completion token.
-    public var completionPrice: USDNanos
+    public var completionPrice: SimDecimal
     /// USD per request.
-    public var requestPrice: USDNanos
+    public var requestPrice: SimDecimal
     public var tokenizer: String
     public var inputModalities: [String]
     /// The dated slug `/activity` reports (`model_permaslug`).
@@ -24,7 +23,7 @@ public struct SimulatedModel: Sendable, Equatable {
 
     public init(
         id: String, name: String, created: Int, description: String, contextLength: Int, maxCompletionTokens: Int?,
-        promptPrice: USDNanos, completionPrice: USDNanos, requestPrice: USDNanos = .zero, tokenizer: String,
+        promptPrice: SimDecimal, completionPrice: SimDecimal, requestPrice: SimDecimal = .zero, tokenizer: String,
         inputModalities: [String] = ["text"], permaslug: String, providerName: String, isModerated: Bool = false
     ) {
         self.id = id
@@ -43,9 +42,16 @@ public struct SimulatedModel: Sendable, Equatable {
         self.isModerated = isModerated
     }
 
-    /// The exact cost of a generation with these token counts.
-    public func cost(promptTokens: Int, completionTokens: Int) -> USDNanos {
+    /// The exact cost of a generation with these token counts (may have digits below the nano-dollar
+    /// when a price has more than nine decimals).
+    public func exactCost(promptTokens: Int, completionTokens: Int) -> SimDecimal {
         promptPrice * promptTokens + completionPrice * completionTokens + requestPrice
+    }
+
+    /// What a generation with these token counts is charged: the exact cost rounded half to even to
+    /// the nano-dollar.
+    public func cost(promptTokens: Int, completionTokens: Int) -> USDNanos {
+        USDNanos(nanos: exactCost(promptTokens: promptTokens, completionTokens: completionTokens).roundedNanos)
     }
 
     /// A stable endpoint id for `/activity`, derived from the model id.
@@ -76,9 +82,9 @@ public struct SimulatedModel: Sendable, Equatable {
                 ("instruct_type", .null),
             ])),
             ("pricing", .object([
-                ("prompt", .string(promptPrice.decimalString)),
-                ("completion", .string(completionPrice.decimalString)),
-                ("request", .string(requestPrice.decimalString)),
+                ("prompt", .string(promptPrice.plainText)),
+                ("completion", .string(completionPrice.plainText)),
+                ("request", .string(requestPrice.plainText)),
                 ("image", .string("0")),
                 ("web_search", .string("0")),
                 ("internal_reasoning", .string("0")),
@@ -98,7 +104,7 @@ public struct SimulatedModel: Sendable, Equatable {
 }
 
 extension SimulatedModel {
-    private static func usd(_ text: String) -> USDNanos { USDNanos(usd: text)! }
+    private static func usd(_ text: String) -> SimDecimal { SimDecimal(exactly: text)! }
 
     /// Six realistic chat models with different prices and context lengths.
     public static let openRouterDefaults: [SimulatedModel] = [
@@ -142,4 +148,14 @@ extension SimulatedModel {
             promptPrice: usd("0.00000038"), completionPrice: usd("0.00000089"), tokenizer: "DeepSeek",
             permaslug: "deepseek/deepseek-chat-v3", providerName: "DeepSeek"),
     ]
+
+    /// A cheap model whose prices have digits below the nano-dollar ($0.0025 and $0.0375 per million
+    /// tokens), so its costs need rounding: an odd number of prompt tokens costs a half nano-dollar
+    /// more than a whole one. Not in `openRouterDefaults`; tests add it to exercise the rounding rule.
+    public static let subNanoPriced = SimulatedModel(
+        id: "sim/sub-nano-3b", name: "Simulator: Sub-nano 3B", created: 1_760_000_000,
+        description: "A tiny model priced below a nano-dollar per token.",
+        contextLength: 32_768, maxCompletionTokens: 8_192,
+        promptPrice: usd("0.0000000025"), completionPrice: usd("0.0000000375"), tokenizer: "Llama3",
+        permaslug: "sim/sub-nano-3b-2025-10", providerName: "Simulator")
 }

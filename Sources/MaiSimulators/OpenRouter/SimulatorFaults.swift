@@ -1,5 +1,4 @@
 import Foundation
-import MaiCore
 
 /// Faults a test switches on through `POST /__sim/faults` (or `setFaults(_:)`); `{}` clears them.
 public struct SimulatorFaults: Sendable, Equatable, Codable {

@@ -1,4 +1,3 @@
-import MaiCore
 import Foundation
 
 /// The starts of the UTC day, week (Monday) and month containing `now`, for key usage totals.
