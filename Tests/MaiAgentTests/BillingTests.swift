@@ -378,6 +378,56 @@ struct BillingTests {
     }
 }
 
+extension BillingTests {
+    @Test("requests OpenRouter never named are settled from its activity record, exactly and once")
+    func settlementFromActivity() async throws {
+        let (harness, agent) = try await SimulatorHarness.withAgent()
+        defer { harness.stop() }
+        try await agent.test { client in
+            let tokens = try await client.seedAccounts()
+            for text in ["one [[sim:tokens=20]]", "two [[sim:tokens=7]]"] {
+                let response = try await client.post("/v1/chat/completions", ["model": Self.models[0], "messages": [["role": "user", "content": text]]], token: tokens.user)
+                #expect(response.status == .ok, "\(response.detail)")
+            }
+            #expect(try await agent.services.confirmations.runOnce().confirmed == 2)
+            // Two requests that left but were never named (the connection broke before OpenRouter's
+            // head): OpenRouter's record has one of them, charged 12,345 n$; the other never arrived.
+            var named = try #require(try await Self.rows(agent).first)
+            let keyHash = try #require(named.keyHash)
+            for index in 0..<2 {
+                named.id = "unnamed-\(index)"
+                named.upstreamID = nil
+                named.status = "unverified"
+                named.finishReason = "error"
+                named.confirmedCostNanos = nil
+                named.createdAt += 1
+                let row = named
+                try await agent.services.database.pool.write { db in try row.insert(db) }
+            }
+            let served = harness.openRouter.generations
+            let day = UsageBook.day(served[0].createdAt)
+            let unnamedCharge: Int64 = 12_345
+            let item = AdminSettlementRequest.Item(
+                day: day, model: Self.models[0], requests: served.count + 1,
+                promptTokens: served.reduce(0) { $0 + $1.promptTokens } + 9, completionTokens: served.reduce(0) { $0 + $1.completionTokens },
+                usage: Money(nanos: served.reduce(Int64(0)) { $0 + $1.cost.nanos } + unnamedCharge))
+            let settlement = UsageSettlement(pool: agent.services.database.pool)
+            let first = try await settlement.settle(AdminSettlementRequest(keyHash: keyHash, items: [item]), now: 1)
+            #expect(first.items.map(\.settled) == [1] && first.items.map(\.dropped) == [1] && first.items.first?.amount == Money(nanos: unnamedCharge), "\(first)")
+            let books = try await Self.agentBooks(agent)
+            let expected = Figures(requests: item.requests, nanos: item.usage.nanos)
+            #expect(books.values.first == expected && books.count == 1, "books \(books) vs OpenRouter's record \(expected)")
+            #expect(try await Self.detailBooks(agent) == books)
+            let statuses = try await Self.rows(agent).filter { $0.upstreamID == nil }.map(\.status).sorted()
+            #expect(statuses == ["confirmed", "refused"], "\(statuses)")
+            // Again with the same record: nothing changes.
+            let second = try await settlement.settle(AdminSettlementRequest(keyHash: keyHash, items: [item]), now: 2)
+            #expect(second.items.allSatisfy { $0.settled == 0 && $0.dropped == 0 }, "\(second)")
+            #expect(try await Self.agentBooks(agent) == books)
+        }
+    }
+}
+
 /// SplitMix64: seeded randomness whose seed a failing test prints.
 struct SeededGenerator: RandomNumberGenerator {
     let seed: UInt64
