@@ -64,7 +64,7 @@ final class SimulatorHarness: Sendable {
             "OPENROUTER_API_KEY": "sk-or-v1-agent-test",
             "OPENROUTER_BASE_URL": openRouterBase,
             "MAI_INSTANCE": "acme",
-            "UPSTREAM_READ_TIMEOUT": "2",
+            "UPSTREAM_READ_TIMEOUT": "15",
         ]
         if anthropic {
             env["ANTHROPIC_API_KEY"] = "sk-ant-test"

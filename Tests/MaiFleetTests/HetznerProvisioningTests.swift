@@ -135,7 +135,7 @@ import Testing
     @Test func rateLimitsAndSlowActionsAreWaitedOut() async throws {
         let simulator = HetznerSimulator(configuration: Self.configuration {
             $0.rateLimit = 4
-            $0.refillInterval = .milliseconds(150)
+            $0.refillInterval = .seconds(1)  // slow enough that the budget is surely spent, even on a busy machine
             $0.createDuration = .milliseconds(1500)
         })
         let workspace = try Workspace()
@@ -255,7 +255,8 @@ import Testing
     }
 
     @Test func powerActionsAreWaitedForAndMissingServersAreNil() async throws {
-        let simulator = HetznerSimulator(configuration: Self.configuration())
+        // Long enough that the server is surely still being created when the first power call comes (a busy machine).
+        let simulator = HetznerSimulator(configuration: Self.configuration { $0.createDuration = .seconds(5) })
         try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
             let client = Self.client(base)
             let created = try await client.createServer(HetznerServerCreation(
@@ -265,7 +266,7 @@ import Testing
             // Locked while it is being created.
             let locked = try #require(await #expect(throws: HetznerAPIError.self) { _ = try await client.power(serverID: created.server.id, .poweroff) })
             #expect(locked.code == "locked")
-            try await client.wait(for: created.action, timeout: .seconds(10))
+            try await client.wait(for: created.action, timeout: .seconds(30))
             let off = try await client.power(serverID: created.server.id, .poweroff)
             #expect(off.command == "stop_server")
             try await client.wait(for: off, timeout: .seconds(10))
