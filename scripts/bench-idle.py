@@ -119,7 +119,7 @@ def main() -> None:
                     raise SystemExit("the simulator did not start")
                 time.sleep(0.05)
         sim_url = f"http://127.0.0.1:{sim_port}/api/v1"
-        results = [measure(args.binary, sim_url, interval, args.seconds, args.settle) for interval in (600, 5)]
+        results = [measure(args.binary, sim_url, interval, args.seconds, args.settle) for interval in (600, 10)]
     finally:
         sim.terminate()
         sim.wait(10)

@@ -33,12 +33,13 @@ struct AdminController {
     }
 
     /// The last usage confirmation run, as the confirmation service recorded it.
+    /// The last run that did something (idle runs write nothing), else the last run at all.
     func lastConfirmationRun() async throws -> ConfirmationService.RunResult? {
-        if let run = services.confirmations.lastRun { return run }
+        if let run = services.confirmations.lastActiveRun { return run }
         let text = try await services.database.pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'USAGE_LAST_RUN'")
         }
-        return text.flatMap { try? JSONDecoder().decode(ConfirmationService.RunResult.self, from: Data($0.utf8)) }
+        return text.flatMap { try? JSONDecoder().decode(ConfirmationService.RunResult.self, from: Data($0.utf8)) } ?? services.confirmations.lastRun
     }
 
     /// The enabled OpenRouter connection with a key: the key this instance spends on.
@@ -189,7 +190,10 @@ struct AdminController {
         let check = (try? await services.database.check()) ?? "unreadable"
         let resources = HostResourcesReader.read(dataDirectory: services.config.dataDirectory)
         let provisional = try await services.retiredKeys.pendingByKey().values.reduce(0, +)
-        let finished = try await lastConfirmationRun().map { Date(timeIntervalSince1970: TimeInterval($0.finishedAt)) }
+        // The loop's most recent run (idle or not): health judges whether it still runs.
+        let lastRun: ConfirmationService.RunResult?
+        if let run = services.confirmations.lastRun { lastRun = run } else { lastRun = try await lastConfirmationRun() }
+        let finished = lastRun.map { Date(timeIntervalSince1970: TimeInterval($0.finishedAt)) }
         let key = try await openRouterConnection().map { TokenService.sha256Hex($0.apiKey!.value) }
         let facts = AdminHealth.AgentFacts(
             version: MaiVersion.current, pid: getpid(), uptimeSeconds: Int64(services.clock.now.timeIntervalSince(services.startedAt)),

@@ -198,10 +198,11 @@ struct KnowledgeController {
     /// Active employees to share a collection with.
     @Sendable func people(_ request: Request, context: AgentRequestContext) async throws -> JSONResponse<[Person]> {
         _ = try context.requireIdentity()
-        let rows = try await services.database.pool.read { db in
+        let people = try await services.database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, email FROM users WHERE is_active AND role != 'pending' ORDER BY name, email LIMIT 1000")
+                .map { Person(id: $0["id"], name: $0["name"], email: $0["email"]) }
         }
-        return JSONResponse(rows.map { Person(id: $0["id"], name: $0["name"], email: $0["email"]) })
+        return JSONResponse(people)
     }
 
     // MARK: Settings (admin)

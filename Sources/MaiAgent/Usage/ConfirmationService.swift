@@ -45,6 +45,7 @@ final class ConfirmationService: Service, Sendable {
     private let pausedUntil = Mutex<Int64>(0)
     private let wake = WakeSignal()
     private let latest = Mutex<RunResult?>(nil)
+    private let latestActive = Mutex<RunResult?>(nil)
     private let passes = Mutex(0)
 
     init(pool: DatabasePool, http: UpstreamHTTP, connections: ConnectionStore, retiredKeys: RetiredKeys, clock: AgentClock,
@@ -86,8 +87,11 @@ final class ConfirmationService: Service, Sendable {
     /// Runs started since launch (an idle loop must not spin: tests and the idle benchmark watch it).
     var runCount: Int { passes.withLock { $0 } }
 
-    /// The last run's result (kept in memory; written to the database only when the run did something).
+    /// The last run's result, idle or not (kept in memory: an idle run writes nothing).
     var lastRun: RunResult? { latest.withLock { $0 } }
+
+    /// The last run that did something (also written to the database as `USAGE_LAST_RUN`).
+    var lastActiveRun: RunResult? { latestActive.withLock { $0 } }
 
     /// One pass over every due provisional row. Runs never overlap: a second caller waits for nothing
     /// and gets an empty result with the remaining count. With `keyHash`, that key's provisional rows
@@ -154,6 +158,7 @@ final class ConfirmationService: Service, Sendable {
         result.finishedAt = clock.seconds
         latest.withLock { $0 = result }
         if result.confirmed + result.notReady + result.failed + result.unverified > 0 || result.rateLimited {
+            latestActive.withLock { $0 = result }
             try await record(result)
             logger.info("usage confirmation run", metadata: [
                 "mai.op": "usage.sync", "confirmed": "\(result.confirmed)", "not_ready": "\(result.notReady)",

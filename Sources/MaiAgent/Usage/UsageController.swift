@@ -191,7 +191,7 @@ struct UsageController {
         return try list.response(from: request, context: context)
     }
 
-    struct ExternalUser: Codable {
+    struct ExternalUser: Codable, Sendable {
         var external_user: String
         var first_seen: Int64
         var last_seen: Int64
@@ -205,12 +205,12 @@ struct UsageController {
 
     /// "Usage outside this instance": ids OpenRouter reported that belong to no employee here.
     @Sendable func external(_ request: Request, context: AgentRequestContext) async throws -> ExternalList {
-        let rows = try await services.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT external_user, first_seen, last_seen, requests, cost_nanos FROM external_users ORDER BY last_seen DESC")
+        let users = try await services.database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT external_user, first_seen, last_seen, requests, cost_nanos FROM external_users ORDER BY last_seen DESC").map {
+                ExternalUser(external_user: $0[0], first_seen: $0[1], last_seen: $0[2], requests: $0[3], cost: Money(nanos: $0[4]).formatted(decimals: 6))
+            }
         }
-        return ExternalList(external_users: rows.map {
-            ExternalUser(external_user: $0[0], first_seen: $0[1], last_seen: $0[2], requests: $0[3], cost: Money(nanos: $0[4]).formatted(decimals: 6))
-        })
+        return ExternalList(external_users: users)
     }
 
     struct BudgetLine: Codable {
