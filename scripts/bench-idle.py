@@ -8,7 +8,7 @@ over a window in which nobody uses it:
   logs included), from /proc/PID/io,
 - the database files' sizes before and after.
 
-Two agents are measured, one after the other: the default `USAGE_SYNC_INTERVAL` (600 s) and a
+Two agents are measured, one after the other: the default `USAGE_SYNC_INTERVAL` (600 s) and the
 shortest allowed (10 s), which makes a loop that spins or writes on every pass show within a minute.
 Target (issue 13): < 1 s CPU and 0 bytes written per 10 minutes when nothing is due.
 
