@@ -117,7 +117,8 @@ struct IntegrationDeployTests {
         #expect(v3.err.contains("the canary failed: rollout stopped"), "\(v3.err)")
         let v3Outcomes = (try? JSONSerialization.jsonObject(with: Data(v3.out.utf8))) as? [[String: Any]] ?? []
         #expect(v3Outcomes.map { $0["result"] as? String } == ["failed", "skipped", "skipped"], "\(v3.out)")
-        #expect((v3Outcomes.first?["detail"] as? String ?? "").contains("v2 keeps serving"))
+        let canaryDetail = v3Outcomes.first?["detail"] as? String ?? ""
+        #expect(canaryDetail.contains("v2 keeps serving"), "\(v3.out)\n\(v3.err)")
         #expect(try await servingVersions() == ["v2", "v2", "v2"])
         #expect(canaryPoller.failures == 0, "the canary's client was served by v2 while v3 failed: \(canaryPoller.failureSamples)")
         let leftovers = try await onHost(fleet.hosts[0], RemoteCommand(["podman", "ps", "--all", "--format", "{{.Names}}"]))
