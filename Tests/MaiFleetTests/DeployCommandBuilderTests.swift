@@ -135,7 +135,7 @@ struct DeployCommandBuilderTests {
         #expect(snippet.contains("http://127.0.0.1:8081 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:18180 127.0.0.1:18181 {"))
         #expect(snippet.components(separatedBy: "fail_duration 2s").count == 3, "passive health on both sites")
         #expect(snippet.components(separatedBy: "keepalive off").count == 3)
-        #expect(!snippet.contains("health_uri"), "no active health checks: they would log every second for the empty slot")
+        #expect(snippet.components(separatedBy: "health_uri /health").count == 2, "active health on the public site only")
     }
 
     /// The test fleet starts Caddy with the same snippet, so its first deploy need not reload Caddy.

@@ -76,10 +76,14 @@ public struct InstanceDeployer: Sendable {
     public var switchTimeout: Duration
     /// Between two readings of Caddy's counters.
     public var pollInterval: Duration
+    /// The shortest wait before the old container stops: three of Caddy's active health checks,
+    /// so Caddy has seen the new slot healthy (its counters do not show active health).
+    public var minimumSwitchWait: Duration
 
     public init(commands: EngineCommands, audit: @escaping @Sendable (AuditEntry, HostRunner) async -> Void,
                 progress: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = Date.init,
-                drain: Duration = .seconds(3), switchTimeout: Duration = .seconds(30), pollInterval: Duration = .milliseconds(200)) {
+                drain: Duration = .seconds(3), switchTimeout: Duration = .seconds(30), pollInterval: Duration = .milliseconds(200),
+                minimumSwitchWait: Duration = ProxyConfig.healthInterval * 3) {
         self.commands = commands
         self.audit = audit
         self.progress = progress
@@ -87,6 +91,7 @@ public struct InstanceDeployer: Sendable {
         self.drain = drain
         self.switchTimeout = switchTimeout
         self.pollInterval = pollInterval
+        self.minimumSwitchWait = minimumSwitchWait
     }
 
     struct StepFailed: Error { let detail: String }
@@ -336,7 +341,10 @@ public struct InstanceDeployer: Sendable {
                 return .refused("Caddy has no upstream \(address): does /etc/caddy/Caddyfile import \(commands.layout.caddySnippet)?")
             case .ready:
                 readyInARow += 1
-                if readyInARow >= 3 { return .ready(seconds: (ContinuousClock.now - started).seconds, polls: polls) }
+                // Caddy's active health check has also seen the new slot since it became healthy.
+                if readyInARow >= 3 && ContinuousClock.now - started >= minimumSwitchWait {
+                    return .ready(seconds: (ContinuousClock.now - started).seconds, polls: polls)
+                }
             case .newFailing, .draining:
                 readyInARow = 0
             }
