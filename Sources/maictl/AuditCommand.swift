@@ -26,10 +26,15 @@ struct AuditCommand: AsyncParsableCommand {
         if let host {
             selection.only = host
             guard let instance = try selection.instances().first else { throw ExitCode(64) }
-            let session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                       knownHosts: connector.knownHosts, options: connector.options)
-            let result = try await session.exec(.cat(path: HostLayout().auditLog), timeout: .seconds(30))
-            await session.close()
+            let result: ExecResult
+            do {
+                result = try await connector.withSession(instance) { session in
+                    try await session.exec(.cat(path: HostLayout().auditLog), timeout: .seconds(30))
+                }
+            } catch {
+                Stderr.write("maictl audit: \(host): \(error)")
+                throw ExitCode(1)
+            }
             guard result.succeeded else {
                 Stderr.write("\(host): no audit log yet (\(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))")
                 throw ExitCode(1)

@@ -22,18 +22,16 @@ struct SingleHost: ParsableArguments {
     /// Runs `command` on the host, streaming its output to ours; returns its exit status.
     func stream(_ command: RemoteCommand) async throws -> Int32 {
         let (instance, connector) = try instance()
-        let session: SSHSession
         do {
-            session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                   knownHosts: connector.knownHosts, options: connector.options)
+            // The session is closed before maictl exits, after a result and after an error alike.
+            return try await connector.withSession(instance) { session in
+                try await session.execStreaming(command) { data, isError in
+                    (isError ? FileHandle.standardError : FileHandle.standardOutput).write(data)
+                }
+            }
         } catch {
             Stderr.write("maictl: \(instance.slug): \(error)")
             throw ExitCode(1)
         }
-        let status = try await session.execStreaming(command) { data, isError in
-            (isError ? FileHandle.standardError : FileHandle.standardOutput).write(data)
-        }
-        await session.close()
-        return status
     }
 }

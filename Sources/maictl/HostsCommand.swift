@@ -131,9 +131,7 @@ struct HostsPin: AsyncParsableCommand {
         }
         let before = try connector.knownHosts.key(for: serverID)
         do {
-            let session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                       knownHosts: connector.knownHosts, options: connector.options)
-            await session.close()
+            try await connector.withSession(instance) { _ in }
         } catch {
             Stderr.write("maictl: \(error)")
             throw ExitCode(1)

@@ -11,7 +11,7 @@ struct LockCommand: AsyncParsableCommand {
     )
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Who holds which deploy lock. Exit 3 when any is held.",
+        static let configuration = CommandConfiguration(abstract: "Who holds which deploy lock. Exit 3 when any is held, 1 when a host could not be asked.",
                                                         discussion: "Example: maictl lock status --only acme,globex")
         @OptionGroup var selection: InstanceSelection
         @Option(help: ArgumentHelp("Container engine on the hosts.", valueName: "podman|docker")) var engine = "podman"
@@ -20,6 +20,7 @@ struct LockCommand: AsyncParsableCommand {
             let instances = try selection.instances()
             let connector = try selection.connector()
             var held = false
+            var unknown = 0
             if let holder = LocalFleetLock(stateDirectory: connector.state.url).currentHolder() {
                 print("local: \(holder)")
                 held = true
@@ -28,21 +29,25 @@ struct LockCommand: AsyncParsableCommand {
             }
             let commands = EngineCommands(engine: engine)
             let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance -> String in
-                let session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                           knownHosts: connector.knownHosts, options: connector.options)
-                defer { Task { await session.close() } }
-                let result = try await session.exec(commands.lockStatus(), timeout: .seconds(20))
-                return result.succeeded ? LockHolder(fileText: result.stdoutText).description : "free"
+                // The session is closed before the result is returned (never left to a detached task).
+                try await connector.withSession(instance) { session in
+                    let result = try await session.exec(commands.lockStatus(), timeout: .seconds(20))
+                    return result.succeeded ? LockHolder(fileText: result.stdoutText).description : "free"
+                }
             }
             for (instance, result) in zip(instances, results) {
                 switch result {
                 case .success(let text):
                     print("\(instance.slug): \(text)")
                     if text != "free" { held = true }
-                case .failure(let error): print("\(instance.slug): unknown (\(error))")
+                case .failure(let error):
+                    print("\(instance.slug): unknown (\(error))")
+                    unknown += 1
+                    Stderr.write("maictl lock status: \(instance.slug): cannot read the lock: \(error)")
                 }
             }
             if held { throw ExitCode(3) }
+            if unknown > 0 { throw ExitCode(1) }
         }
     }
 
@@ -71,19 +76,22 @@ struct LockCommand: AsyncParsableCommand {
             let actor = LockHolder.current(message: "").holder
             let audit = LocalAuditLog(stateDirectory: connector.state.url)
             let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance -> String in
-                let session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                           knownHosts: connector.knownHosts, options: connector.options)
-                defer { Task { await session.close() } }
-                let status = try await session.exec(commands.lockStatus(), timeout: .seconds(20))
-                guard status.succeeded else { return "was free" }
-                let holder = LockHolder(fileText: status.stdoutText)
-                let released = try await session.exec(commands.releaseLock(), timeout: .seconds(20))
-                guard released.succeeded else { throw FleetDeployerError(detail: released.stderrText) }
-                let entry = AuditEntry(time: AuditEntry.timestamp(Date()), actor: actor, instance: instance.slug, action: "unlock",
-                                       version: nil, outcome: "ok", detail: "released a lock \(holder)")
-                audit.append(entry)
-                _ = try? await session.exec(commands.appendAudit(), stdin: Data(entry.line.utf8), timeout: .seconds(20))
-                return "released (was \(holder))"
+                try await connector.withSession(instance) { session in
+                    let status = try await session.exec(commands.lockStatus(), timeout: .seconds(20))
+                    guard status.succeeded else { return "was free" }
+                    let holder = LockHolder(fileText: status.stdoutText)
+                    let released = try await session.exec(commands.releaseLock(), timeout: .seconds(20))
+                    guard released.succeeded else {
+                        let reason = (released.stderrText + released.stdoutText).trimmingCharacters(in: .whitespacesAndNewlines)
+                        throw FleetDeployerError(detail: "removing \(commands.layout.lockDirectory) failed (exit \(released.exitStatus))"
+                                                 + (reason.isEmpty ? "" : ": \(reason)"))
+                    }
+                    let entry = AuditEntry(time: AuditEntry.timestamp(Date()), actor: actor, instance: instance.slug, action: "unlock",
+                                           version: nil, outcome: "ok", detail: "released a lock \(holder)")
+                    audit.append(entry)
+                    _ = try? await session.exec(commands.appendAudit(), stdin: Data(entry.line.utf8), timeout: .seconds(20))
+                    return "released (was \(holder))"
+                }
             }
             var failed = 0
             for (instance, result) in zip(instances, results) {
@@ -92,6 +100,7 @@ struct LockCommand: AsyncParsableCommand {
                 case .failure(let error):
                     failed += 1
                     print("\(instance.slug): not released (\(error))")
+                    Stderr.write("maictl lock release: \(instance.slug): not released: \(error)")
                 }
             }
             if failed > 0 { throw fleetExitCode(failures: failed, total: instances.count) }

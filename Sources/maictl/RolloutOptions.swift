@@ -105,14 +105,9 @@ struct RolloutOptions: ParsableArguments {
             connect = { instance, body in try await body(DryRunRunner(label: instance.slug, print: { print($0) })) }
         } else {
             connect = { instance, body in
-                let session = try await SSHSession.connect(to: try connector.target(for: instance), credentials: connector.credentials,
-                                                           knownHosts: connector.knownHosts, options: connector.options)
-                do {
+                // Closed before `connect` returns, whatever `body` did.
+                try await connector.withSession(instance) { session in
                     try await body(SSHHostRunner(session: session, label: instance.slug))
-                    await session.close()
-                } catch {
-                    await session.close()
-                    throw error
                 }
             }
         }

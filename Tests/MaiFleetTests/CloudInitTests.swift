@@ -31,7 +31,13 @@ import Testing
         // The Caddyfile is embedded with the client's domain and the agent's port.
         #expect(text.contains("    content: |\n      # Rendered by `maictl provision` for acme"))
         #expect(text.contains("      chat.acme.example {\n"))
-        #expect(text.contains("      \treverse_proxy 127.0.0.1:8080\n"))
+        #expect(text.contains("      \timport mai_agent\n"))
+        #expect(text.contains("      import /etc/caddy/mai-agent.caddy\n"))
+        #expect(text.contains("  - curl\n"), "deploys read Caddy's upstream counters with curl")
+        // The two-slot snippet deploy keeps, byte for byte (so the first deploy need not reload Caddy).
+        let snippet = ProxyConfig.snippet().split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "" : "      " + $0 }.joined(separator: "\n")
+        #expect(text.contains("  - path: /etc/caddy/mai-agent.caddy\n    owner: root:root\n    permissions: \"0644\"\n    content: |\n" + snippet))
         #expect(text.contains("      \temail ops@example.com\n"))
         #expect(text.utf8.count < 32 * 1024)
     }
@@ -48,7 +54,8 @@ import Testing
     @Test func caddyfileServesTheDomainOverTheAgent() throws {
         let text = try CloudInit(directory: Self.templates).caddyfile(for: Self.instance(domain: "ai.globex.example"), operatorEmail: "ops@example.com")
         #expect(text.contains("ai.globex.example {"))
-        #expect(text.contains("reverse_proxy 127.0.0.1:8080"))
+        #expect(text.contains("import /etc/caddy/mai-agent.caddy\n"))
+        #expect(text.contains("\timport mai_agent\n"), "the site proxies through the snippet deploy keeps")
         #expect(!text.contains("chat.acme.example"))
     }
 

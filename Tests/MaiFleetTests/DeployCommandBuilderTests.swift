@@ -129,11 +129,40 @@ struct DeployCommandBuilderTests {
         #expect(mode == 0o600)
     }
 
-    @Test func proxySnippetPointsBothAddressesAtTheServingSlot() {
-        let snippet = ProxyConfig.snippet(serving: .b)
-        #expect(snippet.contains("(mai_agent) {\n\treverse_proxy 127.0.0.1:18081 {"))
-        #expect(snippet.contains("http://127.0.0.1:8081 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:18181 {"))
-        #expect(!snippet.contains("1808 0") && !snippet.contains("18080") && !snippet.contains("18180"))
+    @Test func proxySnippetListsBothSlotsForTheSiteAndTheAdminAPI() {
+        let snippet = ProxyConfig.snippet()
+        #expect(snippet.contains("(mai_agent) {\n\treverse_proxy 127.0.0.1:18080 127.0.0.1:18081 {\n\t\tlb_policy first\n"))
+        #expect(snippet.contains("http://127.0.0.1:8081 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:18180 127.0.0.1:18181 {"))
+        #expect(snippet.components(separatedBy: "fail_duration 2s").count == 3, "passive health on both sites")
+        #expect(snippet.components(separatedBy: "keepalive off").count == 3)
+        #expect(snippet.components(separatedBy: "health_uri /health").count == 2, "active health on the public site only")
+    }
+
+    /// The test fleet starts Caddy with the same snippet, so its first deploy need not reload Caddy.
+    @Test func theTestFleetWritesTheSnippetDeployKeeps() throws {
+        let script = try String(contentsOf: IntegrationTestFleet.repositoryRoot.appendingPathComponent("scripts/testfleet"), encoding: .utf8)
+        #expect(script.contains("cat >\"$hdir/etc-caddy/mai-agent.caddy\" <<'EOF'\n" + ProxyConfig.snippet() + "EOF\n"))
+    }
+
+    @Test func caddysUpstreamCountersDecideWhenTheOldSlotMayStop() throws {
+        let json = #"[{"address":"127.0.0.1:18080","num_requests":0,"fails":1},{"address":"127.0.0.1:18081","num_requests":2,"fails":0},"#
+            + #"{"address":"127.0.0.1:18180","num_requests":0,"fails":0},{"address":"127.0.0.1:18181","num_requests":0,"fails":0}]"#
+        let upstreams = try #require(ProxyConfig.upstreams(json))
+        #expect(upstreams.count == 4 && upstreams[1] == .init(address: "127.0.0.1:18081", numRequests: 2, fails: 0))
+        // New in slot a, which Caddy prefers: first its recent failure must expire, then b must drain.
+        #expect(ProxyConfig.switchState(upstreams, new: .a, old: .b) == .newFailing(fails: 1))
+        var settled = upstreams
+        settled[0].fails = 0
+        #expect(ProxyConfig.switchState(settled, new: .a, old: .b) == .draining(inFlight: 2))
+        settled[1].numRequests = 0
+        #expect(ProxyConfig.switchState(settled, new: .a, old: .b) == .ready)
+        // New in slot b: Caddy keeps slot a until the old container stops; b only has to be usable.
+        #expect(ProxyConfig.switchState(upstreams, new: .b, old: .a) == .ready)
+        // A Caddyfile that does not import the snippet has no such upstreams.
+        #expect(ProxyConfig.switchState([.init(address: "127.0.0.1:8080", numRequests: 0, fails: 0)], new: .b, old: .a)
+                == .notProxied("127.0.0.1:18081"))
+        #expect(ProxyConfig.upstreams("<html>") == nil)
+        #expect(EngineCommands().proxyUpstreams().argv == ["curl", "-fsS", "--max-time", "5", "http://localhost:2019/reverse_proxy/upstreams"])
     }
 
     func shell(_ command: RemoteCommand, stdin: String = "") throws -> (status: Int32, out: String) {

@@ -37,10 +37,10 @@ struct IntegrationDeployTests {
 
     /// Runs `command` on host `host` over SSH (pinned key).
     func onHost(_ host: IntegrationTestFleet.Host, _ command: RemoteCommand, stdin: String? = nil) async throws -> ExecResult {
-        let session = try await SSHSession.connect(to: host.target, credentials: .keyFile(path: fleet.clientKey, passphrase: nil),
-                                                   knownHosts: try KnownHostsFile(stateDirectory: workspace.work + "/state"))
-        defer { Task { await session.close() } }
-        return try await session.exec(command, stdin: stdin.map { Data($0.utf8) }, timeout: .seconds(60))
+        try await SSHSession.withSession(to: host.target, credentials: .keyFile(path: fleet.clientKey, passphrase: nil),
+                                         knownHosts: try KnownHostsFile(stateDirectory: workspace.work + "/state")) { session in
+            try await session.exec(command, stdin: stdin.map { Data($0.utf8) }, timeout: .seconds(60))
+        }
     }
 
     /// The version label of the serving container on each host ("-" when none runs).
@@ -84,7 +84,7 @@ struct IntegrationDeployTests {
         }
         // The admin API on the host's loopback reaches the serving container through Caddy.
         let status = try maictl("status", "--fleet", workspace.work + "/fleet", "-o", "json")
-        #expect(status.status == 0, "maictl status after deploy: \(status.err)")
+        #expect(status.status == 0, "maictl status after deploy: \(status.out)\n\(status.err)")
 
         // 2. Rolling v2, one instance at a time, with every client's /health polled throughout.
         let pollers = fleet.hosts.map { HealthPoller(host: $0.ip, port: $0.publicPort) }
@@ -117,7 +117,8 @@ struct IntegrationDeployTests {
         #expect(v3.err.contains("the canary failed: rollout stopped"), "\(v3.err)")
         let v3Outcomes = (try? JSONSerialization.jsonObject(with: Data(v3.out.utf8))) as? [[String: Any]] ?? []
         #expect(v3Outcomes.map { $0["result"] as? String } == ["failed", "skipped", "skipped"], "\(v3.out)")
-        #expect((v3Outcomes.first?["detail"] as? String ?? "").contains("v2 keeps serving"))
+        let canaryDetail = v3Outcomes.first?["detail"] as? String ?? ""
+        #expect(canaryDetail.contains("v2 keeps serving"), "\(v3.out)\n\(v3.err)")
         #expect(try await servingVersions() == ["v2", "v2", "v2"])
         #expect(canaryPoller.failures == 0, "the canary's client was served by v2 while v3 failed: \(canaryPoller.failureSamples)")
         let leftovers = try await onHost(fleet.hosts[0], RemoteCommand(["podman", "ps", "--all", "--format", "{{.Names}}"]))
@@ -140,41 +141,52 @@ struct IntegrationDeployTests {
         let taken = try await onHost(fleet.hosts[1], EngineCommands().acquireLock(), stdin: alice.fileText)
         #expect(taken.succeeded)
         let blocked = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v2", "--push-image")
-        #expect(blocked.status == 3, "\(blocked.out)\n\(blocked.err)")
+        #expect(blocked.status == 3, "blocked deploy: \(blocked.out)\n\(blocked.err)")
         #expect(blocked.err.contains("\(names[1]): deploy lock held by alice@laptop (pid 4242) since 2026-01-02T03:04:05Z (hotfix)"), "\(blocked.err)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
         let lockStatus = try maictl("lock", "status", "--fleet", workspace.work + "/fleet")
-        #expect(lockStatus.status == 3 && lockStatus.out.contains("\(names[1]): held by alice@laptop"), "\(lockStatus.out)")
+        #expect(lockStatus.status == 3 && lockStatus.out.contains("\(names[1]): held by alice@laptop"), "lock status: \(lockStatus.out)\n\(lockStatus.err)")
         #expect(lockStatus.out.contains("\(names[0]): free") && lockStatus.out.contains("\(names[2]): free"),
                 "the locks the refused deploy took were given back: \(lockStatus.out)")
-        #expect(try maictl("lock", "release", names[1], "--fleet", workspace.work + "/fleet").status == 0)
-        #expect(try maictl("lock", "status", "--fleet", workspace.work + "/fleet").status == 0)
+        let release = try maictl("lock", "release", names[1], "--fleet", workspace.work + "/fleet")
+        #expect(release.status == 0, "lock release: \(release.out)\n\(release.err)")
+        #expect(release.out.contains("\(names[1]): released (was held by alice@laptop"), "lock release: \(release.out)\n\(release.err)")
+        // Every run closes its SSH sessions before exiting: exit 0 and a line per host, every time.
+        for attempt in 1...10 {
+            let freed = try maictl("lock", "status", "--fleet", workspace.work + "/fleet")
+            #expect(freed.status == 0 && names.allSatisfy { freed.out.contains("\($0): free") },
+                    "lock status after release (run \(attempt)): \(freed.out)\n\(freed.err)")
+        }
 
         // 6. Records: the local audit log and each host's, logs and exec.
         let audit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[0], "-n", "1000", "--json")
+        #expect(audit.status == 0, "audit: \(audit.out.suffix(2000))\n\(audit.err)")
         let actions = audit.out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
             .map { "\($0["action"] as? String ?? "") \($0["outcome"] as? String ?? "")" }
         for expected in ["backup ok", "start ok", "switch ok", "stop ok", "deploy ok", "start failed", "rollback ok"] {
             #expect(actions.contains(expected), "local audit has \(expected): \(actions)")
         }
         let unlocks = try maictl("audit", "--fleet", workspace.work + "/fleet", "--client", names[1], "--json")
+        #expect(unlocks.status == 0, "audit: \(unlocks.out.suffix(2000))\n\(unlocks.err)")
         #expect(unlocks.out.contains(#""action":"unlock""#) && unlocks.out.contains("alice@laptop"), "the release is audited: \(unlocks.out)")
         let hostAudit = try maictl("audit", "--fleet", workspace.work + "/fleet", "--host", names[0], "--json")
-        #expect(hostAudit.status == 0 && hostAudit.out.contains(#""action":"switch""#), "\(hostAudit.err)")
+        #expect(hostAudit.status == 0 && hostAudit.out.contains(#""action":"switch""#), "\(hostAudit.out)\n\(hostAudit.err)")
         let logs = try maictl("logs", names[0], "--fleet", workspace.work + "/fleet", "-n", "20")
-        #expect(logs.status == 0 && (logs.out + logs.err).contains("listening"), "\(logs.out)\(logs.err)")
+        #expect(logs.status == 0 && (logs.out + logs.err).contains("listening"), "\(logs.out)\n\(logs.err)")
         let exec = try maictl("exec", names[0], "--fleet", workspace.work + "/fleet", "--", "id", "-u")
-        #expect(exec.status == 0 && exec.out.trimmingCharacters(in: .whitespacesAndNewlines) == "10001", "\(exec.out)\(exec.err)")
+        #expect(exec.status == 0 && exec.out.trimmingCharacters(in: .whitespacesAndNewlines) == "10001", "\(exec.out)\n\(exec.err)")
         let failing = try maictl("exec", names[0], "--fleet", workspace.work + "/fleet", "--", "sh", "-c", "exit 7")
-        #expect(failing.status == 7, "exec passes the command's exit status on")
+        #expect(failing.status == 7, "exec passes the command's exit status on: \(failing.out)\n\(failing.err)")
 
         // maictl ssh: the system ssh with maictl's pinned key and identity (here with a command).
         let ssh = try maictl("ssh", names[0], "--fleet", workspace.work + "/fleet", "--", "hostname")
-        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].name, "\(ssh.out)\(ssh.err)")
+        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].name, "\(ssh.out)\n\(ssh.err)")
 
         print("deploy figures: v1 to 3 fresh hosts \(String(format: "%.1f", v1Seconds)) s; rolling v2 to 3 hosts (batch 1) "
               + "\(String(format: "%.1f", v2Seconds)) s; non-200 answers during v2 \(pollers.map(\.failures).reduce(0, +)) of "
-              + "\(pollers.map(\.requests).reduce(0, +)); longest non-200 stretch \(String(format: "%.3f", longest)) s")
+              + "\(pollers.map(\.requests).reduce(0, +)) (per host \(pollers.map(\.requests))); longest non-200 stretch \(String(format: "%.3f", longest)) s; "
+              + "during the failed v3 canary \(canaryPoller.failures) of \(canaryPoller.requests); during the parallel rollback "
+              + "\(rollbackPollers.map(\.failures).reduce(0, +)) of \(rollbackPollers.map(\.requests).reduce(0, +)) (per host \(rollbackPollers.map(\.requests)))")
     }
 }
 

@@ -58,7 +58,7 @@ struct IntegrationHealthTests {
         #expect(quiet.0 == 0 && quiet.1.isEmpty, "\(quiet.1)\(quiet.2)")
 
         let (jsonStatus, jsonOut, jsonErr) = try run("health", "--fleet", work + "/fleet", "--json")
-        #expect(jsonStatus == 0, "\(jsonErr)")
+        #expect(jsonStatus == 0, "\(jsonOut)\n\(jsonErr)")
         let report = try decode(jsonOut)
         #expect(report["state"] as? String == "OK")
         let instances = try #require(report["instances"] as? [[String: Any]])
@@ -71,7 +71,7 @@ struct IntegrationHealthTests {
             #expect(checks.allSatisfy { $0["state"] as? String == "OK" }, "\(checks)")
         }
         let verbose = try run("health", "--fleet", work + "/fleet", "--verbose")
-        #expect(verbose.0 == 0 && verbose.1.contains("last backup") && verbose.1.contains("OK (not counted)  set OPENROUTER_MANAGEMENT_KEY"), "\(verbose.1)")
+        #expect(verbose.0 == 0 && verbose.1.contains("last backup") && verbose.1.contains("OK (not counted)  set OPENROUTER_MANAGEMENT_KEY"), "\(verbose.1)\n\(verbose.2)")
     }
 
     /// Registers `key` at the fleet's OpenRouter simulator with a spending limit and state.
@@ -92,10 +92,11 @@ struct IntegrationHealthTests {
     }
 
     @Test func theOpenRouterKeyIsCheckedAtOpenRouterWhenTheManagementKeyIsSet() throws {
-        #expect(try run("backup", "--all", "--fleet", work + "/fleet").0 == 0)
+        let backup = try run("backup", "--all", "--fleet", work + "/fleet")
+        #expect(backup.0 == 0, "backup: \(backup.1)\n\(backup.2)")
         // Without the management key the check is shown, not counted.
         let plain = try run("health", "--fleet", work + "/fleet", "--verbose")
-        #expect(plain.0 == 0 && plain.1.contains("set OPENROUTER_MANAGEMENT_KEY"), "\(plain.1)")
+        #expect(plain.0 == 0 && plain.1.contains("set OPENROUTER_MANAGEMENT_KEY"), "\(plain.1)\n\(plain.2)")
 
         // h1's key is active with room left, h2's is disabled at OpenRouter: CRITICAL, named.
         try registerAtSimulator("sk-or-v1-testfleet-h1", limit: 50)
@@ -119,7 +120,8 @@ struct IntegrationHealthTests {
     /// One admin API request answers the agent, disk and memory checks; when the agent is down,
     /// maictl looks on the host instead (one exec), and the instance is CRITICAL for the admin API.
     @Test func aStoppedAgentIsCriticalAndTheHostIsAskedInstead() throws {
-        #expect(try run("backup", "--all", "--fleet", work + "/fleet").0 == 0)
+        let backup = try run("backup", "--all", "--fleet", work + "/fleet")
+        #expect(backup.0 == 0, "backup: \(backup.1)\n\(backup.2)")
         func checks(_ out: String, _ instance: String) throws -> [String: [String: Any]] {
             let instances = try #require(try decode(out)["instances"] as? [[String: Any]])
             let checks = try #require(instances.first { $0["instance"] as? String == instance }?["checks"] as? [[String: Any]], "\(out)")
@@ -162,7 +164,8 @@ struct IntegrationHealthTests {
         let up = try #require(fleet.hosts.first { $0.index != 2 })
         let listener = try NotifyListener()
         defer { listener.close() }
-        #expect(try run("backup", "--all", "--fleet", work + "/fleet").0 == 0)
+        let backup = try run("backup", "--all", "--fleet", work + "/fleet")
+        #expect(backup.0 == 0, "backup: \(backup.1)\n\(backup.2)")
         try fleet.script("sshd", "2", "stop")
         defer { try? fleet.script("sshd", "2", "start") }
 
@@ -178,7 +181,7 @@ struct IntegrationHealthTests {
 
         let (quietStatus, quietOut, quietErr) = try run("health", "--fleet", work + "/fleet", "--quiet", "--json",
                                                         "--notify", "http://127.0.0.1:\(listener.port)/hook")
-        #expect(quietStatus == 2, "\(quietErr)")
+        #expect(quietStatus == 2, "\(quietOut)\n\(quietErr)")
         #expect(!quietOut.isEmpty, "--quiet still prints when not OK")
         let posted = try #require(listener.waitForBody(seconds: 5), "no POST arrived; stderr: \(quietErr)")
         #expect(posted.request.hasPrefix("POST /hook HTTP/1.1"), "\(posted.request)")
@@ -191,7 +194,7 @@ struct IntegrationHealthTests {
         // A notify URL that does not answer is reported on stderr and does not change the exit code.
         listener.close()
         let unreachable = try run("health", "--fleet", work + "/fleet", "--quiet", "--notify", "http://127.0.0.1:\(listener.port)/hook")
-        #expect(unreachable.0 == 2 && unreachable.2.contains("--notify"), "\(unreachable.2)")
+        #expect(unreachable.0 == 2 && unreachable.2.contains("--notify"), "\(unreachable.1)\n\(unreachable.2)")
     }
 }
 

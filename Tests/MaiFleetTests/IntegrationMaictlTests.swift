@@ -65,7 +65,7 @@ struct IntegrationMaictlTests {
                 return
             }
             let (status, out, err) = try workspace.run(path + ["--help"])
-            #expect(status == 0, "maictl \(path.joined(separator: " ")) --help: \(err)")
+            #expect(status == 0, "maictl \(path.joined(separator: " ")) --help: \(out)\n\(err)")
             let children = subcommands(out)
             if children.isEmpty {
                 leaves.append(path.joined(separator: " "))
@@ -81,14 +81,14 @@ struct IntegrationMaictlTests {
     @Test func statusAndUsageReportMatchEachAgentsBooks() async throws {
         for host in fleet.hosts { try await chat(on: host) }
         let (status, out, err) = try run("status", "--fleet", work + "/fleet", "-o", "json")
-        #expect(status == 0, "\(err)")
+        #expect(status == 0, "\(out)\n\(err)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)")
         #expect(rows.count == fleet.hosts.count)
         #expect(rows.allSatisfy { $0["reachable"] as? Bool == true })
         #expect(Set(rows.compactMap { ($0["status"] as? [String: Any])?["instance"] as? String }) == Set(fleet.hosts.map(\.name)))
 
         let (reportStatus, reportOut, reportErr) = try run("usage", "report", "--fleet", work + "/fleet", "--by", "client", "-o", "json")
-        #expect(reportStatus == 0, "\(reportErr)")
+        #expect(reportStatus == 0, "\(reportOut)\n\(reportErr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(reportOut.utf8)) as? [String: Any])
         #expect(report["complete"] as? Bool == true)
         let reportRows = try #require(report["rows"] as? [[String: Any]])
@@ -107,7 +107,7 @@ struct IntegrationMaictlTests {
             #expect(own.totals.requests >= 1)
         }
         let html = try run("usage", "report", "--fleet", work + "/fleet", "-o", "html")
-        #expect(html.0 == 0 && html.1.contains("<svg") && !html.1.contains("<script"))
+        #expect(html.0 == 0 && html.1.contains("<svg") && !html.1.contains("<script"), "\(html.1.prefix(2000))\n\(html.2)")
     }
 
     @Test func aHostThatIsDownIsNamedAndTheOthersStillReported() throws {
@@ -119,8 +119,8 @@ struct IntegrationMaictlTests {
         #expect(out.contains(down.serverId) && out.contains("NO:"))
         #expect(err.contains("1 of \(fleet.hosts.count) instances did not answer"))
         for host in fleet.hosts where host.index != 2 { #expect(out.contains(host.serverId) && out.contains(host.ip)) }
-        let (reportStatus, reportOut, _) = try run("usage", "report", "--fleet", work + "/fleet", "-o", "csv")
-        #expect(reportStatus == 2)
+        let (reportStatus, reportOut, reportErr) = try run("usage", "report", "--fleet", work + "/fleet", "-o", "csv")
+        #expect(reportStatus == 2, "\(reportOut)\n\(reportErr)")
         #expect(reportOut.contains("\(down.serverId),\(down.serverId),,,,,,,,,missing:"))
     }
 
@@ -145,7 +145,7 @@ struct IntegrationMaictlTests {
 
     @Test func progressLinesAppearOnATerminalOnlyAndResultsStayOnStdout() throws {
         let plain = try run("status", "--fleet", work + "/fleet", "-o", "json")
-        #expect(plain.0 == 0)
+        #expect(plain.0 == 0, "\(plain.1)\n\(plain.2)")
         #expect(!plain.2.contains("done —"), "no progress lines without a terminal: \(plain.2)")
         let (status, screen) = try runOnTerminal(["status", "--fleet", work + "/fleet"])
         #expect(status == 0, "\(screen)")
@@ -194,26 +194,30 @@ struct IntegrationMaictlTests {
         let after = try fleet.host(3)
         #expect(after.pinnedKey != before.pinnedKey)
         let refused = try run("status", "--fleet", work + "/fleet", "--only", after.serverId)
-        #expect(refused.0 == 1)
+        #expect(refused.0 == 1, "\(refused.1)\n\(refused.2)")
         #expect(refused.1.contains("HOST KEY CHANGED") && refused.1.contains("maictl hosts pin \(after.serverId) --fingerprint"), "\(refused)")
 
         let wrong = try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", before.pinnedKey.fingerprint)
-        #expect(wrong.0 == 1)
+        #expect(wrong.0 == 1, "\(wrong.1)\n\(wrong.2)")
         #expect(wrong.2.contains("nothing was pinned") && wrong.2.contains(after.pinnedKey.fingerprint), "\(wrong.2)")
 
         let pinned = try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", after.pinnedKey.fingerprint)
-        #expect(pinned.0 == 0, "\(pinned.2)")
+        #expect(pinned.0 == 0, "\(pinned.1)\n\(pinned.2)")
         #expect(pinned.2.contains("replacing") && pinned.2.contains(before.pinnedKey.fingerprint), "\(pinned.2)")
-        #expect(try run("status", "--fleet", work + "/fleet", "--only", after.serverId).0 == 0)
+        let reached = try run("status", "--fleet", work + "/fleet", "--only", after.serverId)
+        #expect(reached.0 == 0, "\(reached.1)\n\(reached.2)")
 
         let listed = try run("hosts", "list", "--fleet", work + "/fleet", "-o", "json")
         #expect(listed.1.contains(after.pinnedKey.fingerprint) && !listed.1.contains(before.pinnedKey.fingerprint))
 
-        #expect(try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet").0 == 0)
+        let forgot = try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet")
+        #expect(forgot.0 == 0, "\(forgot.1)\n\(forgot.2)")
         let unknown = try run("status", "--fleet", work + "/fleet", "--only", after.serverId)
         #expect(unknown.0 == 1 && unknown.1.contains("no host key is pinned"), "\(unknown)")
-        #expect(try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet").0 == 1)
+        let forgotAgain = try run("hosts", "forget", after.serverId, "--fleet", work + "/fleet")
+        #expect(forgotAgain.0 == 1, "\(forgotAgain.1)\n\(forgotAgain.2)")
         // Leave the fleet as the other tests expect it.
-        #expect(try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", after.pinnedKey.fingerprint).0 == 0)
+        let repinned = try run("hosts", "pin", after.serverId, "--fleet", work + "/fleet", "--fingerprint", after.pinnedKey.fingerprint)
+        #expect(repinned.0 == 0, "\(repinned.1)\n\(repinned.2)")
     }
 }

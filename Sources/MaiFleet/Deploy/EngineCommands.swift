@@ -121,8 +121,16 @@ public struct EngineCommands: Sendable, Hashable {
         RemoteCommand(["sh", "-c", #"umask 077 && cat >> "$1""#, "maictl-audit", layout.auditLog])
     }
 
-    /// Reloads Caddy with its main config (graceful: in-flight requests finish on the old config).
+    /// Reloads Caddy with its main config. Only when the snippet itself changes (a host's first
+    /// deploy with the two-slot snippet): Caddy 2.6.2 cancels the proxied requests in flight on a
+    /// reload, so switching versions never reloads (`ProxyConfig`).
     public func reloadProxy() -> RemoteCommand {
         RemoteCommand(["caddy", "reload", "--config", layout.caddyConfig, "--adapter", "caddyfile"])
+    }
+
+    /// Caddy's upstreams with their requests in flight and recent failures (JSON, admin endpoint
+    /// on the host's loopback).
+    public func proxyUpstreams() -> RemoteCommand {
+        RemoteCommand(["curl", "-fsS", "--max-time", "5", ProxyConfig.upstreamsURL])
     }
 }

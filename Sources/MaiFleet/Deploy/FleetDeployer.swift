@@ -23,19 +23,28 @@ public struct FleetDeployer: Sendable {
         self.progress = progress
     }
 
-    /// Why a rollout did not start.
+    /// Why a rollout did not start. `stuck` names the hosts whose lock, taken by this rollout,
+    /// could not be given back.
     public enum StartError: Error, Sendable, CustomStringConvertible {
-        case locked([(String, LockHolder)])
-        case unreachable([(String, String)])
+        case locked([(String, LockHolder)], stuck: [String] = [])
+        case unreachable([(String, String)], stuck: [String] = [])
 
         public var description: String {
+            var lines: [String]
+            let stuck: [String]
             switch self {
-            case .locked(let held):
-                return held.map { "\($0.0): deploy lock \($0.1)" }.joined(separator: "\n")
-                    + "\nWait for that deploy to finish (or --lock-wait), or if it died: maictl lock release <client>."
-            case .unreachable(let failed):
-                return failed.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+            case .locked(let held, let notReleased):
+                lines = held.map { "\($0.0): deploy lock \($0.1)" }
+                lines.append("Wait for that deploy to finish (or --lock-wait), or if it died: maictl lock release <client>.")
+                stuck = notReleased
+            case .unreachable(let failed, let notReleased):
+                lines = failed.map { "\($0.0): cannot take the deploy lock: \($0.1)" }
+                stuck = notReleased
             }
+            lines.append(stuck.isEmpty ? "Nothing was deployed; the deploy locks this run had taken were released."
+                         : "Nothing was deployed; the deploy lock could not be released on \(stuck.joined(separator: ", ")): "
+                            + "maictl lock release \(stuck.joined(separator: " ")).")
+            return lines.joined(separator: "\n")
         }
     }
 
@@ -73,18 +82,24 @@ public struct FleetDeployer: Sendable {
             }
         }
         if held.isEmpty && failed.isEmpty { return }
-        await unlock(taken, parallel: parallel)
-        if !held.isEmpty { throw StartError.locked(held) }
-        throw StartError.unreachable(failed)
+        let stuck = await unlock(taken, parallel: parallel)
+        if !held.isEmpty { throw StartError.locked(held, stuck: stuck) }
+        throw StartError.unreachable(failed, stuck: stuck)
     }
 
-    /// Releases the remote locks of `instances` (best effort: a host that cannot be reached keeps
-    /// its lock, and `maictl lock release` frees it later).
-    public func unlock(_ instances: [Instance], parallel: Int) async {
+    /// Releases the remote locks of `instances`; returns the slugs whose lock could not be
+    /// released (a host that cannot be reached keeps its lock; `maictl lock release` frees it later).
+    @discardableResult
+    public func unlock(_ instances: [Instance], parallel: Int) async -> [String] {
         let commands = deployer.commands
-        _ = await withBoundedParallelism(limit: parallel, over: instances) { instance in
-            try await connect(instance) { host in _ = try await host.run(commands.releaseLock(), timeout: .seconds(30)) }
+        let results = await withBoundedParallelism(limit: parallel, over: instances) { instance -> Bool in
+            let box = ResultBox<Bool>(false)
+            try await connect(instance) { host in
+                await box.set(try await host.run(commands.releaseLock(), timeout: .seconds(30)).succeeded)
+            }
+            return await box.value
         }
+        return zip(instances, results).compactMap { instance, result in (try? result.get()) == true ? nil : instance.slug }
     }
 
     /// Runs the plan. Every instance the rollout does not reach is reported `skipped`.
@@ -109,8 +124,10 @@ public struct FleetDeployer: Sendable {
                                                                        result: .failed, detail: "no result")
                 if outcome.result == .failed { failures += 1 }
                 // The ledger is written here, one instance after the other (not from the parallel tasks).
+                // The ledger records what serves: a deploy, an unchanged instance it did not know yet,
+                // or a switch whose old container then failed to stop.
                 let known = (try? ledger?.load())?.current(request.instance.slug)
-                if outcome.result == .deployed || (outcome.result == .unchanged && known != request.version) {
+                if outcome.result == .deployed || (outcome.serving == request.version && known != request.version) {
                     do {
                         try ledger?.update { book in
                             book.record(.init(version: request.version, image: request.image,
@@ -141,7 +158,10 @@ public struct FleetDeployer: Sendable {
             try await connect(request.instance) { host in
                 let ledger = (try? ledgerFile?.load()) ?? DeployLedger()
                 let outcome = await deployer.deploy(request, on: host, ledger: ledger)
-                _ = try? await host.run(deployer.commands.releaseLock(), timeout: .seconds(30))
+                let released = try? await host.run(deployer.commands.releaseLock(), timeout: .seconds(30))
+                if released?.succeeded != true {
+                    progress("\(request.instance.slug): could not release the deploy lock: maictl lock release \(request.instance.slug)")
+                }
                 await box.set(outcome)
             }
         } catch {

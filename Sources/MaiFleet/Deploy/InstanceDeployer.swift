@@ -13,14 +13,18 @@ public struct InstanceOutcome: Sendable, Hashable, Codable {
     public var result: Result
     public var detail: String
     public var seconds: Double
+    /// The version that answers on the instance after this step, when known: what the ledger
+    /// records (a switch whose old container then failed to stop still serves the new version).
+    public var serving: String?
 
-    public init(instance: String, from: String?, to: String, result: Result, detail: String, seconds: Double = 0) {
+    public init(instance: String, from: String?, to: String, result: Result, detail: String, seconds: Double = 0, serving: String? = nil) {
         self.instance = instance
         self.from = from
         self.to = to
         self.result = result
         self.detail = detail
         self.seconds = seconds
+        self.serving = serving
     }
 }
 
@@ -52,27 +56,42 @@ public struct DeployRequest: Sendable {
     }
 }
 
-/// The steps on one host, in order: back up, image, env file, start the candidate beside the
-/// serving container, wait for its health check, switch Caddy to it, rename, stop the old one,
-/// prune images. A candidate that does not become healthy is stopped and removed: the serving
-/// container was never touched. The caller holds the host's deploy lock.
+/// The steps on one host, in order: the static Caddy snippet (reloaded only if the host had
+/// another), back up, image, env file, start the candidate beside the serving container, wait for
+/// its health check, wait until Caddy can use it (and the old slot has drained where Caddy prefers
+/// the new one), rename, stop the old one gracefully, prune images. A candidate that does not
+/// become healthy, or that Caddy cannot use, is stopped and removed: the serving container was
+/// never touched. The caller holds the host's deploy lock.
 public struct InstanceDeployer: Sendable {
     public var commands: EngineCommands
     public var audit: @Sendable (AuditEntry, HostRunner) async -> Void
     public var progress: @Sendable (String) -> Void
     public var now: @Sendable () -> Date
-    /// How long the old container keeps running after Caddy switched: requests the previous Caddy
-    /// config still routes to it (and its pooled upstream connections) finish before it stops.
+    /// Only when Caddy's counters cannot be read (no admin endpoint or no curl on the host): how
+    /// long the old container keeps running before it is stopped, instead of the observed drain.
     public var drain: Duration
+    /// How long to wait for Caddy to be able to use the new slot before giving up (the candidate is
+    /// then stopped and the old version keeps serving); also the longest wait for requests still
+    /// in flight on the old slot before its graceful stop (30 s to finish) begins.
+    public var switchTimeout: Duration
+    /// Between two readings of Caddy's counters.
+    public var pollInterval: Duration
+    /// The shortest wait before the old container stops: three of Caddy's active health checks,
+    /// so Caddy has seen the new slot healthy (its counters do not show active health).
+    public var minimumSwitchWait: Duration
 
     public init(commands: EngineCommands, audit: @escaping @Sendable (AuditEntry, HostRunner) async -> Void,
                 progress: @escaping @Sendable (String) -> Void, now: @escaping @Sendable () -> Date = Date.init,
-                drain: Duration = .seconds(3)) {
+                drain: Duration = .seconds(3), switchTimeout: Duration = .seconds(30), pollInterval: Duration = .milliseconds(200),
+                minimumSwitchWait: Duration = ProxyConfig.healthInterval * 3) {
         self.commands = commands
         self.audit = audit
         self.progress = progress
         self.now = now
         self.drain = drain
+        self.switchTimeout = switchTimeout
+        self.pollInterval = pollInterval
+        self.minimumSwitchWait = minimumSwitchWait
     }
 
     struct StepFailed: Error { let detail: String }
@@ -90,29 +109,34 @@ public struct InstanceDeployer: Sendable {
         let started = ContinuousClock.now
         let slug = request.instance.slug
         var from: String?
+        // What answers on the instance right now (reported with a failure; the ledger's truth).
+        var serving: String?
         func record(_ action: String, _ outcome: String, _ detail: String) async {
             await audit(AuditEntry(time: AuditEntry.timestamp(now()), actor: request.actor, instance: slug, action: action,
                                    version: request.version, outcome: outcome, detail: detail), host)
         }
         func must(_ command: RemoteCommand, _ what: String, stdin: Data? = nil, timeout: Duration = .seconds(120)) async throws -> ExecResult {
             let result = try await host.run(command, stdin: stdin, timeout: timeout)
-            guard result.succeeded else {
-                let reason = (result.stderrText + result.stdoutText).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw StepFailed(detail: "\(what) failed (exit \(result.exitStatus)): \(reason.suffix(400))")
-            }
+            guard result.succeeded else { throw StepFailed(detail: "\(what) failed (exit \(result.exitStatus)): \(Self.reason(result))") }
             return result
         }
         func elapsed() -> Double { (ContinuousClock.now - started).seconds }
+        func keepsServing() -> String { serving.map { "\($0) keeps serving" } ?? "nothing was serving" }
 
         do {
             _ = try await must(commands.prepareHost(), "preparing /srv/mai")
-            let current = try await serving(on: host)
+            let current = try await self.serving(on: host)
             from = current?.version
+            if let current, current.running { serving = current.version }
             if let current, current.running, current.version == request.version {
                 progress("\(slug): already on \(request.version)")
                 return InstanceOutcome(instance: slug, from: from, to: request.version, result: .unchanged,
-                                       detail: "already serving \(request.version)", seconds: elapsed())
+                                       detail: "already serving \(request.version)", seconds: elapsed(), serving: request.version)
             }
+
+            // 0. Caddy's snippet: the static two-slot one (ProxyConfig). Written and reloaded only when
+            //    the host has another (its first deploy since the snippet changed), before anything else.
+            try await ensureProxyConfig(on: host, record: record)
 
             // 1. Backup (only when an agent serves: otherwise there is no database in use yet).
             if let current, current.running {
@@ -128,7 +152,7 @@ public struct InstanceDeployer: Sendable {
             } else if let archive = request.imageArchive {
                 progress("\(slug): streaming \(request.image) over SSH")
                 let result = try await host.run(commands.load(), stdinPath: archive, timeout: .seconds(1800))
-                guard result.succeeded else { throw StepFailed(detail: "podman load failed: \(result.stderrText.suffix(400))") }
+                guard result.succeeded else { throw StepFailed(detail: "podman load failed (exit \(result.exitStatus)): \(Self.reason(result))") }
                 await record("image", "ok", "loaded \(request.image) over SSH")
             } else {
                 progress("\(slug): pulling \(request.image)")
@@ -158,30 +182,64 @@ public struct InstanceDeployer: Sendable {
                     + "stopped it, \(from ?? "nothing") keeps serving" + (logs.isEmpty ? "" : ". Last log lines: \(logs.suffix(300))")
                 await record("start", "failed", detail)
                 progress("\(slug): FAILED: \(detail)")
-                return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail, seconds: elapsed())
+                return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail, seconds: elapsed(),
+                                       serving: serving)
             }
 
-            // 6. Switch: Caddy to the new slot (graceful reload), then names, then the old one stops.
-            _ = try await must(.writeFile(path: commands.layout.caddySnippet, mode: 0o644), "writing \(commands.layout.caddySnippet)",
-                               stdin: Data(ProxyConfig.snippet(serving: slot).utf8))
-            let reload = try await host.run(commands.reloadProxy())
-            guard reload.succeeded else {
-                if let current {
-                    _ = try? await host.run(.writeFile(path: commands.layout.caddySnippet, mode: 0o644), stdin: Data(ProxyConfig.snippet(serving: current.slot).utf8), timeout: .seconds(30))
+            // 6. Switch, without reloading Caddy: both slots are in its config. Before the old
+            //    container goes, Caddy must be able to use the new slot (and, when the new slot is
+            //    the preferred one, have nothing left in flight on the old one).
+            if let current, current.running {
+                switch await waitForSwitch(on: host, new: slot, old: current.slot) {
+                case .ready(let seconds, let polls):
+                    await record("switch", "ok", "caddy can use slot \(slot.rawValue) (ports \(slot.publicPort), \(slot.adminPort)); "
+                                 + "old slot \(current.slot.rawValue) drained; \(polls) readings in \(String(format: "%.1f", seconds)) s")
+                case .drainTimedOut(let inFlight):
+                    progress("\(slug): \(inFlight) request(s) still in flight on \(current.version) after \(Int(switchTimeout.seconds)) s; "
+                             + "they get the graceful stop's 30 s")
+                    await record("switch", "ok", "caddy can use slot \(slot.rawValue); \(inFlight) request(s) still in flight on the old slot")
+                case .unobservable(let reason):
+                    progress("\(slug): cannot read Caddy's upstreams (\(reason)); keeping \(current.version) \(Int(drain.seconds)) s instead")
+                    await record("switch", "ok", "caddy's upstreams unreadable (\(reason)); waited \(Int(drain.seconds)) s")
+                    if !(host is DryRunRunner) { try await Task.sleep(for: drain) }
+                case .refused(let reason):
+                    _ = try? await host.run(commands.stopAndRemove(name: HostLayout.candidateContainer, grace: 5))
+                    let detail = "Caddy cannot use \(request.version) in slot \(slot.rawValue) (\(reason)); stopped it, \(current.version) keeps serving"
+                    await record("switch", "failed", detail)
+                    progress("\(slug): FAILED: \(detail)")
+                    return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail,
+                                           seconds: elapsed(), serving: serving)
                 }
-                _ = try? await host.run(commands.stopAndRemove(name: HostLayout.candidateContainer, grace: 5))
-                throw StepFailed(detail: "caddy reload failed (\(reload.stderrText.suffix(300))); stopped the new container")
+            } else {
+                await record("switch", "ok", "slot \(slot.rawValue) (ports \(slot.publicPort), \(slot.adminPort)); nothing served before")
             }
-            await record("switch", "ok", "caddy → slot \(slot.rawValue) (ports \(slot.publicPort), \(slot.adminPort))")
             if current != nil {
                 _ = try await must(commands.stopAndRemove(name: HostLayout.retiredContainer, grace: 5), "removing an old retired container")
                 _ = try await must(commands.rename(HostLayout.servingContainer, to: HostLayout.retiredContainer), "renaming the old container")
             }
             _ = try await must(commands.rename(HostLayout.candidateContainer, to: HostLayout.servingContainer), "renaming the new container")
-            if current != nil {
-                if !(host is DryRunRunner) { try await Task.sleep(for: drain) }
+            serving = request.version
+            if let current {
+                // Its graceful stop: no new connections (Caddy retries a refused one on the new slot),
+                // 30 s for what is in flight.
                 progress("\(slug): stopping \(from ?? "the old version") (30 s to finish requests)")
-                _ = try await must(commands.stopAndRemove(name: HostLayout.retiredContainer, grace: 30), "stopping the old container", timeout: .seconds(90))
+                let stop = try await host.run(commands.stopAndRemove(name: HostLayout.retiredContainer, grace: 30), timeout: .seconds(90))
+                if !stop.succeeded {
+                    // Honest about what answers now: an old container still running in the preferred
+                    // slot (a) keeps Caddy's traffic.
+                    let still = try? await host.run(commands.describe(name: HostLayout.retiredContainer))
+                    let stillRunning = still.map { $0.succeeded && $0.stdoutText.split(separator: " ").last.map { $0.hasPrefix("true") } == true } ?? true
+                    if stillRunning && current.slot == .a && current.running { serving = current.version }
+                    let answering = serving == request.version
+                        ? "\(request.version) serves (slot \(slot.rawValue))" + (stillRunning ? ", \(current.version) is still running as \(HostLayout.retiredContainer)" : "")
+                        : "\(current.version) is still running in slot a, which Caddy prefers, so it still answers; \(request.version) waits in slot \(slot.rawValue)"
+                    let detail = "switched to \(request.version), but stopping \(current.version) failed (exit \(stop.exitStatus)): \(Self.reason(stop)); "
+                        + "\(answering). Remove it on the host: \(commands.engine) rm -f \(HostLayout.retiredContainer)"
+                    await record("stop", "failed", detail)
+                    progress("\(slug): FAILED: \(detail)")
+                    return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail,
+                                           seconds: elapsed(), serving: serving)
+                }
                 await record("stop", "ok", "stopped \(from ?? "?")")
             }
 
@@ -194,13 +252,111 @@ public struct InstanceDeployer: Sendable {
             await record(request.kind, "ok", "\(from ?? "nothing") → \(request.version)")
             progress("\(slug): serving \(request.version)")
             return InstanceOutcome(instance: slug, from: from, to: request.version, result: .deployed,
-                                   detail: "\(from ?? "nothing") → \(request.version)", seconds: elapsed())
+                                   detail: "\(from ?? "nothing") → \(request.version)", seconds: elapsed(), serving: request.version)
         } catch let failure as StepFailed {
-            await record(request.kind, "failed", failure.detail)
-            return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: failure.detail, seconds: elapsed())
+            let detail = serving == request.version ? failure.detail : "\(failure.detail); \(keepsServing())"
+            await record(request.kind, "failed", detail)
+            progress("\(slug): FAILED: \(detail)")
+            return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail, seconds: elapsed(),
+                                   serving: serving)
         } catch {
-            await record(request.kind, "failed", "\(error)")
-            return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: "\(error)", seconds: elapsed())
+            let detail = "\(error)" + (serving == request.version ? "" : "; \(keepsServing())")
+            await record(request.kind, "failed", detail)
+            progress("\(slug): FAILED: \(detail)")
+            return InstanceOutcome(instance: slug, from: from, to: request.version, result: .failed, detail: detail, seconds: elapsed(),
+                                   serving: serving)
+        }
+    }
+
+    /// A failed command's stderr (else stdout), trimmed and shortened.
+    static func reason(_ result: ExecResult) -> String {
+        let text = (result.stderrText + result.stdoutText).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "no message" : String(text.suffix(400))
+    }
+
+    /// Writes the static snippet and reloads Caddy when the host has another one. A failed reload
+    /// puts the previous file back (Caddy keeps running the config it had) and fails the deploy
+    /// before anything else changed.
+    func ensureProxyConfig(on host: HostRunner, record: (String, String, String) async -> Void) async throws {
+        let path = commands.layout.caddySnippet
+        let wanted = ProxyConfig.snippet()
+        let existing = try await host.run(.cat(path: path), timeout: .seconds(30))
+        if existing.succeeded && existing.stdoutText == wanted { return }
+        progress("\(host.label): writing the two-slot \(path) and reloading Caddy (once per host)")
+        let write = try await host.run(.writeFile(path: path, mode: 0o644), stdin: Data(wanted.utf8), timeout: .seconds(30))
+        guard write.succeeded else {
+            throw StepFailed(detail: "writing \(path) failed (exit \(write.exitStatus)): \(Self.reason(write)); nothing was changed")
+        }
+        let reload = try await host.run(commands.reloadProxy(), timeout: .seconds(60))
+        guard reload.succeeded else {
+            var restored = "removed it"
+            if existing.succeeded {
+                let back = try? await host.run(.writeFile(path: path, mode: 0o644), stdin: Data(existing.stdoutText.utf8), timeout: .seconds(30))
+                restored = back?.succeeded == true ? "put the previous \(path) back" : "could NOT put the previous \(path) back"
+            } else {
+                _ = try? await host.run(RemoteCommand(["rm", "-f", "--", path]), timeout: .seconds(30))
+            }
+            let detail = "caddy reload failed (exit \(reload.exitStatus)): \(Self.reason(reload)); \(restored), Caddy keeps its previous config"
+            await record("proxy", "failed", detail)
+            throw StepFailed(detail: detail)
+        }
+        await record("proxy", "ok", "wrote the two-slot \(path) and reloaded Caddy")
+    }
+
+    /// How a switch looked in Caddy's counters.
+    enum SwitchObservation: Sendable, Equatable {
+        /// Caddy can use the new slot and nothing is in flight on the old one where that matters.
+        case ready(seconds: Double, polls: Int)
+        /// Caddy can use the new slot; the old one still had requests in flight at the timeout.
+        case drainTimedOut(inFlight: Int)
+        /// Caddy's counters could not be read.
+        case unobservable(String)
+        /// Caddy does not (or cannot) send requests to the new slot: the old one must keep serving.
+        case refused(String)
+    }
+
+    /// Reads Caddy's upstreams until the switch from `old` to `new` is safe (three readings in a
+    /// row), or `switchTimeout` passes.
+    func waitForSwitch(on host: HostRunner, new: Slot, old: Slot) async -> SwitchObservation {
+        if host is DryRunRunner {
+            _ = try? await host.run(commands.proxyUpstreams(), timeout: .seconds(10))
+            return .ready(seconds: 0, polls: 0)
+        }
+        let started = ContinuousClock.now
+        let deadline = started + switchTimeout
+        var polls = 0
+        var readyInARow = 0
+        var last = ProxyConfig.SwitchState.ready
+        while true {
+            polls += 1
+            guard let result = try? await host.run(commands.proxyUpstreams(), timeout: .seconds(10)), result.succeeded else {
+                return .unobservable("\(commands.proxyUpstreams().commandLine) failed")
+            }
+            guard let upstreams = ProxyConfig.upstreams(result.stdoutText) else {
+                return .unobservable("not the upstreams JSON: \(result.stdoutText.prefix(100))")
+            }
+            last = ProxyConfig.switchState(upstreams, new: new, old: old)
+            switch last {
+            case .notProxied(let address):
+                return .refused("Caddy has no upstream \(address): does /etc/caddy/Caddyfile import \(commands.layout.caddySnippet)?")
+            case .ready:
+                readyInARow += 1
+                // Caddy's active health check has also seen the new slot since it became healthy.
+                if readyInARow >= 3 && ContinuousClock.now - started >= minimumSwitchWait {
+                    return .ready(seconds: (ContinuousClock.now - started).seconds, polls: polls)
+                }
+            case .newFailing, .draining:
+                readyInARow = 0
+            }
+            if ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: pollInterval)
+        }
+        switch last {
+        case .newFailing(let fails):
+            return .refused("its requests to it failed \(fails) time(s) within \(ProxyConfig.failDuration), still "
+                            + String(format: "%.1f", (ContinuousClock.now - started).seconds) + " s after it passed its health check")
+        case .draining(let inFlight): return .drainTimedOut(inFlight: inFlight)
+        default: return .ready(seconds: (ContinuousClock.now - started).seconds, polls: polls)
         }
     }
 

@@ -23,7 +23,8 @@ public struct CloudInit: Sendable {
     /// The container user's uid and gid (Dockerfile: `useradd --uid 10001`).
     public static let agentUID = 10001
 
-    /// The Caddyfile for `instance`: automatic HTTPS for its domain, reverse proxy to the agent.
+    /// The Caddyfile for `instance`: automatic HTTPS for its domain, the agent through the
+    /// `mai_agent` snippet deploy keeps in `/etc/caddy/mai-agent.caddy`.
     public func caddyfile(for instance: Instance, operatorEmail: String) throws(ProvisionError) -> String {
         try template(Self.caddyfileTemplate).render([
             "slug": instance.slug,
@@ -43,6 +44,8 @@ public struct CloudInit: Sendable {
             "host_key_private": Self.indent(hostKey.privateKeyPEM.value, by: 4),
             "host_key_public": hostKey.publicKey.openSSHLine,
             "caddyfile": Self.indent(caddyfile, by: 6),
+            // The snippet deploy keeps (both slots), so the first deploy need not reload Caddy.
+            "proxy_snippet": Self.indent(ProxyConfig.snippet(), by: 6),
             "data_dir": Self.dataDirectory,
             "agent_uid": String(Self.agentUID),
             "agent_port": String(instance.agentPort),
