@@ -81,7 +81,7 @@ struct InstanceDeployerTests {
 
     let deployer = InstanceDeployer(commands: Self.commands, audit: { entry, host in
         _ = try? await host.run(Self.commands.appendAudit(), stdin: Data(entry.line.utf8), timeout: .seconds(5))
-    }, progress: { _ in }, drain: .zero, switchTimeout: .milliseconds(300), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
+    }, progress: { _ in }, drain: .zero, switchTimeout: .seconds(5), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
 
     @Test func firstDeployWritesTheTwoSlotSnippetOnceAndStartsSlotAWithoutABackup() async throws {
         let host = Self.host(serving: nil, hasImage: false, healthy: true, snippet: nil)

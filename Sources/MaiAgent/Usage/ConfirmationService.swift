@@ -243,6 +243,7 @@ final class ConfirmationService: Service, Sendable {
                 return
             }
             let external = stats.data.external_user
+            let openRouterStart = stats.data.created_at.flatMap(Self.unixSeconds)
             let confirmedNow = try await pool.write { db -> Bool in
                 try db.execute(
                     sql: """
@@ -255,14 +256,15 @@ final class ConfirmationService: Service, Sendable {
                                completion_tokens = COALESCE(?, completion_tokens),
                                tokens_estimated = CASE WHEN ? IS NOT NULL AND ? IS NOT NULL THEN 0 ELSE tokens_estimated END,
                                finish_reason = CASE WHEN finish_reason = 'streaming' THEN 'interrupted' ELSE finish_reason END,
-                               -- The day is OpenRouter's start of the generation, as in its activity record.
-                               created_at = COALESCE(?, created_at)
+                               -- The day is OpenRouter's start of the generation, as in its activity record
+                               -- (the same moment as ours, up to clock skew: a time far off is not taken).
+                               created_at = CASE WHEN ? IS NOT NULL AND abs(? - created_at) <= 21600 THEN ? ELSE created_at END
                         WHERE id = ? AND status IN ('provisional', 'unverified')
                         """,
                     arguments: [cost.nanos, stats.data.native_tokens_prompt, stats.data.native_tokens_completion,
                                 stats.data.provider_name, now, stats.data.tokens_prompt, stats.data.tokens_completion,
                                 stats.data.tokens_prompt, stats.data.tokens_completion,
-                                stats.data.created_at.flatMap(Self.unixSeconds), row.id]
+                                openRouterStart, openRouterStart, openRouterStart, row.id]
                 )
                 guard db.changesCount == 1 else { return false }
                 if let external, !external.isEmpty, pseudonyms[external] == nil {
