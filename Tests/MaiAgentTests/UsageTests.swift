@@ -82,10 +82,10 @@ struct UsageTests {
 
     @Test("404 means not ready: the row waits its backoff and is confirmed later")
     func notReadyThenConfirmed() async throws {
-        let harness = try await SimulatorHarness.start(configuration: SimulatorHarness.immediateGenerations)
+        // One clock for both sides: the simulator's "not ready yet" ends when the test moves it.
+        let (harness, agent) = try await SimulatorHarness.withAgent()
         defer { harness.stop() }
-        harness.openRouter.registerKey(Self.agentKey, behavior: KeyBehavior(generationDelayMs: 1500))
-        let agent = try await TestAgent(environment: harness.environment())
+        harness.openRouter.registerKey(Self.agentKey, behavior: KeyBehavior(generationDelayMs: 10_000))
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             try await Self.traffic(client, tokens: [tokens.user], count: 2)
@@ -96,7 +96,6 @@ struct UsageTests {
             #expect(stored?.attempts == 1 && stored?.status == "provisional")
             // Not due yet: nothing is asked.
             #expect(try await agent.services.confirmations.runOnce().notReady == 0)
-            try await Task.sleep(for: .milliseconds(1600))
             agent.clock.advance(seconds: 16)
             let second = try await agent.services.confirmations.runOnce()
             #expect(second.confirmed == 2 && second.remaining == 0)

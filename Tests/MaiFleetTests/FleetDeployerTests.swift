@@ -21,7 +21,7 @@ struct FleetDeployerTests {
 
     func fleetDeployer(hosts: [String: ScriptedHost], unreachable: Set<String> = [], ledger: LedgerFile? = nil) -> FleetDeployer {
         let deployer = InstanceDeployer(commands: Self.commands, audit: { _, _ in }, progress: { _ in }, drain: .zero,
-                                        switchTimeout: .seconds(5), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
+                                        switchTimeout: .seconds(120), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
         return FleetDeployer(connect: { instance, body in
             if unreachable.contains(instance.slug) {
                 throw FleetDeployerError(detail: "connecting to 198.51.100.12:22: Connection refused")

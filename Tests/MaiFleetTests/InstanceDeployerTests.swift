@@ -81,7 +81,10 @@ struct InstanceDeployerTests {
 
     let deployer = InstanceDeployer(commands: Self.commands, audit: { entry, host in
         _ = try? await host.run(Self.commands.appendAudit(), stdin: Data(entry.line.utf8), timeout: .seconds(5))
-    }, progress: { _ in }, drain: .zero, switchTimeout: .seconds(5), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
+    }, progress: { _ in }, drain: .zero, switchTimeout: .seconds(120), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
+    /// For the test that waits the switch timeout out (a busy machine never ends the others' waits early).
+    let impatient = InstanceDeployer(commands: Self.commands, audit: { _, _ in }, progress: { _ in }, drain: .zero,
+                                     switchTimeout: .milliseconds(300), pollInterval: .milliseconds(10), minimumSwitchWait: .zero)
 
     @Test func firstDeployWritesTheTwoSlotSnippetOnceAndStartsSlotAWithoutABackup() async throws {
         let host = Self.host(serving: nil, hasImage: false, healthy: true, snippet: nil)
@@ -153,7 +156,7 @@ struct InstanceDeployerTests {
                 ? Self.ok(#"[{"address":"127.0.0.1:18080","num_requests":3,"fails":0},{"address":"127.0.0.1:18081","num_requests":0,"fails":2},{"address":"127.0.0.1:18180","num_requests":0,"fails":0},{"address":"127.0.0.1:18181","num_requests":0,"fails":0}]"#)
                 : nil
         }
-        let outcome = await deployer.deploy(try request(), on: host, ledger: DeployLedger())
+        let outcome = await impatient.deploy(try request(), on: host, ledger: DeployLedger())
         #expect(outcome.result == .failed && outcome.serving == "v1")
         #expect(outcome.detail.hasPrefix("Caddy cannot use v2 in slot b (its requests to it failed 2 time(s) within 2s, still ") && outcome.detail.hasSuffix("stopped it, v1 keeps serving"),
                 "\(outcome.detail)")
