@@ -64,4 +64,18 @@ struct UsageReconciliationTests {
         #expect(history.hashes(servingBetween: day(0), and: day(30)) == ["mid", "new"])
         #expect(history.hashes(servingBetween: day(-31), and: day(0)) == ["old", "mid"])
     }
+
+    @Test("--settle sends each key's covered days only, item by item as OpenRouter recorded them")
+    func settlementPlan() throws {
+        let activity = [
+            "bbbb": [Self.activity("2026-11-24", "0.5", requests: 3), Self.activity("2026-11-26", "9", requests: 9)],
+            "aaaa": [Self.activity("2026-11-25", "0.000000123", requests: 1, model: "anthropic/claude-3.5-sonnet")],
+            "cccc": [Self.activity("2026-11-26", "1", requests: 1)],
+        ]
+        let plan = UsageSettlementPlan.requests(activity: activity, coveredDays: ["2026-11-24", "2026-11-25"])
+        #expect(plan.map(\.keyHash) == ["aaaa", "bbbb"], "keys with covered activity, in order: \(plan)")
+        #expect(plan.last?.items == [AdminSettlementRequest.Item(day: "2026-11-24", model: "openai/gpt-4o-mini", requests: 3, promptTokens: 0,
+                                                                   completionTokens: 0, usage: Money(nanos: 500_000_000))], "\(plan)")
+        #expect(plan.first?.items.first?.usage == Money(nanos: 123))
+    }
 }
