@@ -8,7 +8,8 @@ import pytest
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 except ImportError:  # pragma: no cover - reported by make_driver
@@ -55,3 +56,25 @@ def browser_fixture(**defaults):
             driver.quit()
 
     return browser
+
+
+_TEXT_OF = "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null;"
+
+
+def wait_text(driver, css: str, text: str, timeout: float = 15):
+    """Waits until the element `css` names shows `text` and returns its whole (trimmed) text.
+
+    The element is looked up and read in one step inside the page, so a list drawn again between a
+    lookup and a read cannot leave the test holding an element that no longer exists. On timeout the
+    failure says what the element showed instead.
+    """
+    def shown(d):
+        current = d.execute_script(_TEXT_OF, css)
+        return current if current is not None and text in current else False
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(shown)
+    except TimeoutException:
+        current = driver.execute_script(_TEXT_OF, css)
+        where = "no such element" if current is None else f"it shows {current!r}"
+        raise AssertionError(f"{css!r} did not show {text!r} within {timeout} s; {where}") from None

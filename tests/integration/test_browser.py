@@ -22,8 +22,11 @@ try:
 except ImportError:  # pragma: no cover - reported by the fixture below
     webdriver = None
 
+from chromium import wait_text
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
 WAIT = 10
 
 ADMIN = {"name": "Ada Admin", "email": "ada@example.com", "password": "correct-horse-1"}
@@ -88,10 +91,6 @@ def submit(driver, form_id):
 def user_row(driver, email):
     return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#users-table tr[data-email="{email}"]')))
 
-
-def wait_text(driver, css, text):
-    wait(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-    return driver.find_element(By.CSS_SELECTOR, css).text
 
 
 def onboard(driver, agent):

@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the fixture below
     webdriver = None
 
-from chromium import browser_fixture
+from chromium import browser_fixture, wait_text
 
 WAIT = 15
 HERE = Path(__file__).resolve().parent
@@ -66,11 +66,6 @@ def click(driver, css):
         return True
     WebDriverWait(driver, WAIT, poll_frequency=0.1,
                   ignored_exceptions=(StaleElementReferenceException, NoSuchElementException, ElementNotInteractableException)).until(clicked)
-
-
-def wait_text(driver, css, text):
-    wait(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-    return driver.find_element(By.CSS_SELECTOR, css).text
 
 
 def sign_in(driver, agent, user):

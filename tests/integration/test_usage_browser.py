@@ -29,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the fixture below
     webdriver = None
 
-from chromium import browser_fixture
+from chromium import browser_fixture, wait_text
 
 from conftest import bearer
 
@@ -47,10 +47,6 @@ def wait(driver, timeout=WAIT):
 def visible(driver, css, timeout=WAIT):
     return wait(driver, timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
-
-def wait_text(driver, css, text, timeout=WAIT):
-    wait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-    return driver.find_element(By.CSS_SELECTOR, css).text
 
 
 def js(driver, script, *args):
