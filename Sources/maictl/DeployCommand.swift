@@ -12,9 +12,16 @@ struct DeployCommand: AsyncParsableCommand {
         discussion: """
             Per instance, under its deploy lock (/srv/mai/deploy.lock): back up the database, get the \
             image (pull, or --push-image: podman save streamed over SSH), write /srv/mai/env (0600), \
-            start the new container beside the serving one, wait for its health check, switch Caddy \
-            to it (graceful reload), stop the old one. A new container that does not become healthy \
+            start the new container beside the serving one, wait for its health check, let Caddy move \
+            to it (both slots are in its configuration: no reload), stop the old one, and keep the \
+            newest five pre-deploy backups. A new container that does not become healthy \
             is stopped and the old one keeps serving.
+
+            Each client gets --version, except a client whose file pins agent_version: it keeps its pin \
+            unless named with --only. Without --version, each client gets its own agent_version or \
+            fleet.toml's. An instance already serving its version is left alone unless --force: then it \
+            gets a new container all the same, which is how changed settings (markup, sign-up, the \
+            OpenRouter key, the fleet token) reach it without a new version.
 
             Exit codes: 0 every instance serves the version, 2 some failed or were skipped, 3 a deploy \
             lock is held (the holder is named), 1 nothing could start, 64 usage error.
@@ -26,8 +33,10 @@ struct DeployCommand: AsyncParsableCommand {
     @OptionGroup var selection: InstanceSelection
     @OptionGroup var rollout: RolloutOptions
     @Flag(help: "Deploy to every enabled client (or name them with --only).") var all = false
-    @Option(help: ArgumentHelp("The version (image tag) to deploy; default [agent] version in fleet.toml.", valueName: "V"))
+    @Option(help: ArgumentHelp("The version (image tag) to deploy; default each client's agent_version or fleet.toml's.", valueName: "V"))
     var version: String?
+    @Flag(help: "Redeploy instances already serving the version (brings changed settings, key and token).")
+    var force = false
 
     func validate() throws {
         guard all || selection.only != nil else { throw ValidationError("Say which clients: --all, or --only a,b.") }
@@ -39,13 +48,15 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let instances = try selection.instances()
         let fleetDefaults = try? FleetLoader(directory: selection.fleet.directoryURL, displayPath: selection.fleet.directory).load().defaults
-        guard let version = version ?? fleetDefaults.map({ $0.agent.version }), !version.isEmpty else {
-            Stderr.write("No version: pass --version V or set [agent] version in fleet.toml.")
+        let named = Set((selection.only ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let targets = RolloutTargets.deploy(instances: instances, requested: version, named: named)
+        if let empty = instances.first(where: { (targets.versions[$0.slug] ?? "").isEmpty }) {
+            Stderr.write("No version for \(empty.slug): pass --version V or set [agent] version in fleet.toml.")
             throw ExitCode(64)
         }
-        let targets = Dictionary(uniqueKeysWithValues: instances.map { ($0.slug, version) })
-        let code = try await rollout.execute(instances: instances, versions: targets, kind: "deploy", selection: selection,
-                                             defaults: fleetDefaults?.deploy ?? FleetDefaults.Deploy())
+        targets.notes.forEach { Stderr.write($0) }
+        let code = try await rollout.execute(instances: instances, versions: targets.versions, kind: "deploy", selection: selection,
+                                             defaults: fleetDefaults?.deploy ?? FleetDefaults.Deploy(), force: force)
         if code != 0 { throw ExitCode(code) }
     }
 }

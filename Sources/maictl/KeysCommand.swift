@@ -7,8 +7,8 @@ import MaiFleet
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Rotate and inspect each client's OpenRouter key (needs OPENROUTER_MANAGEMENT_KEY).",
-        subcommands: [KeysRotateCommand.self, KeysStatusCommand.self]
+        abstract: "Create, rotate and inspect each client's OpenRouter key (needs OPENROUTER_MANAGEMENT_KEY).",
+        subcommands: [KeysCreateCommand.self, KeysRotateCommand.self, KeysStatusCommand.self]
     )
 }
 
@@ -43,6 +43,65 @@ struct KeysContext: Sendable {
             Stderr.write("maictl: \(error)")
             throw ExitCode(64)
         }
+    }
+}
+
+/// `maictl keys create <client>|--all`.
+struct KeysCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Give clients an OpenRouter key of their own (limit and reset from the client file).",
+        discussion: """
+            Per client: a new key named mai-<client>-<day> with openrouter_key_limit and openrouter_limit_reset \
+            from its file, handed straight to the agent, which checks it with OpenRouter and switches (the \
+            secret is never stored or printed here). A client that already uses its own key keeps it; a key it \
+            used before (e.g. a shared OPENROUTER_API_KEY) stays enabled for the others. Run it after the \
+            client's first deploy. Exit codes: 0 all done, 2 some failed, 1 all failed, 64 usage.
+            Example: maictl keys create acme    maictl keys create --all
+            """
+    )
+
+    @Argument(help: "The client (or --all).") var client: String?
+    @Flag(help: "Every enabled client.") var all = false
+    @OptionGroup var selection: InstanceSelection
+
+    func validate() throws {
+        guard (client != nil) != all else { throw ValidationError("Name one client, or pass --all.") }
+        if client != nil, selection.only != nil { throw ValidationError("Use either a client name or --only, not both.") }
+    }
+
+    func run() async throws {
+        var instances = try selection.instances()
+        if let client {
+            guard let instance = instances.first(where: { $0.slug == client }) else {
+                Stderr.write("No enabled client named \(client) in \(selection.fleet.directory)/.")
+                throw ExitCode(64)
+            }
+            instances = [instance]
+        }
+        let connector = try selection.connector()
+        let context = try KeysContext.make(connector: connector)
+        let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance in
+            try await connector.withAdminAPI(instance) { agent, _ in
+                try await ClientKeyCreation(client: instance.slug, limit: instance.openRouterKeyLimit,
+                                            limitReset: instance.openRouterLimitReset?.rawValue,
+                                            management: context.management, agent: agent).run()
+            }
+        }
+        var table = Table(columns: [.init("client"), .init("key"), .init("name"), .init("result")])
+        var failures = 0
+        for (instance, result) in zip(instances, results) {
+            switch result {
+            case .success(.created(let hash, let name)): table.append([instance.slug, String(hash.prefix(12)), name, "created; the agent uses it"])
+            case .success(.kept(let hash, let name)): table.append([instance.slug, String(hash.prefix(12)), name, "kept (already its own)"])
+            case .failure(let error):
+                failures += 1
+                table.append([instance.slug, "-", "-", "failed"])
+                Stderr.write("maictl keys create: \((error as? ClientKeyCreation.Failure)?.description ?? "\(instance.slug): \(error)")")
+            }
+        }
+        print(table.render(), terminator: "")
+        throw fleetExitCode(failures: failures, total: instances.count)
     }
 }
 

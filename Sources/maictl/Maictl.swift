@@ -20,7 +20,7 @@ struct Maictl: AsyncParsableCommand {
                       HostsCommand.self,
                       PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self,
                       BrandCommand.self, BackupCommand.self, RestoreCommand.self,
-                      KeysCommand.self,
+                      KeysCommand.self, AdminCommand.self,
                       DeployCommand.self, RollbackCommand.self, LockCommand.self, AuditCommand.self, LogsCommand.self, ExecCommand.self, SSHCommand.self]
     )
 }

@@ -10,7 +10,7 @@ struct ProvisionCommand: AsyncParsableCommand {
         abstract: "Create what is missing on Hetzner Cloud: the SSH key, the firewall and each client's server.",
         discussion: """
             Servers are found by their labels (mai/client=<slug>, mai/managed=true), so running it again \
-            creates nothing. A new server gets cloud-init from templates/ (podman, Caddy with automatic \
+            creates nothing. A new server gets the cloud-init built into maictl (podman, Caddy with automatic \
             HTTPS for the client's domain, /srv/mai/data) and an ed25519 host key made here and pinned \
             under the server's id before the first connection. The server's id and address are recorded \
             in the state directory; status, health and deploy find the instance there.
@@ -35,48 +35,13 @@ struct ProvisionCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try setup.context(clients: all ? nil : clients)
-        let provisioner = context.provisioner
-        let survey: Provisioner.Survey
+        let outcomes: [Provisioner.Outcome]
         do {
-            survey = try await provisioner.survey(for: context.selected)
+            // Everything is checked (templates included) before the project changes.
+            outcomes = try await context.provisioner.run(instances: context.selected, fleetSlugs: context.fleetSlugs, parallel: parallel)
         } catch {
             Stderr.write("maictl provision: \(error)")
             throw ExitCode(1)
-        }
-        let plan = provisioner.plan(instances: context.selected, fleetSlugs: context.fleetSlugs, survey: survey)
-        let blocking = plan.problems.filter { $0.resource == "ssh_key" }
-        guard blocking.isEmpty else {
-            for item in blocking { Stderr.write("maictl provision: \(item.detail)") }
-            throw ExitCode(1)
-        }
-        let firewallID: Int
-        do {
-            firewallID = try await provisioner.ensureShared(plan, survey: survey)
-        } catch {
-            Stderr.write("maictl provision: \(error)")
-            throw ExitCode(1)
-        }
-        let items = context.selected.map { instance in plan.items.first { $0.resource == "server" && $0.client == instance.slug }! }
-        // Create calls one after the other (addresses follow client order, API calls stay few),
-        // then wait for the servers and handle the rest in parallel.
-        var started: [String: Result<Provisioner.PendingServer, any Error>] = [:]
-        for (instance, item) in zip(context.selected, items) where item.change == .create {
-            do {
-                started[instance.slug] = .success(try await provisioner.startCreate(instance, firewallID: firewallID))
-            } catch {
-                started[instance.slug] = .failure(error)
-            }
-        }
-        let begun = started
-        let results = await withBoundedParallelism(limit: parallel, over: Array(zip(context.selected, items))) { instance, item in
-            if let pending = begun[instance.slug] { return try await provisioner.finish(try pending.get()) }
-            return try await provisioner.provision(instance, item: item, firewallID: firewallID, survey: survey)
-        }
-        let outcomes = zip(context.selected, results).map { instance, result -> Provisioner.Outcome in
-            switch result {
-            case .success(let outcome): outcome
-            case .failure(let error): Provisioner.Outcome(client: instance.slug, result: "failed", detail: "\(error)")
-            }
         }
         let columns: [(String, (Provisioner.Outcome) -> String)] = [
             ("client", \.client), ("result", \.result), ("server", { $0.serverID.map(String.init) ?? "" }),
@@ -92,7 +57,8 @@ struct ProvisionCommand: AsyncParsableCommand {
 /// Options and set-up shared by plan, provision and deprovision.
 struct ProvisioningOptions: ParsableArguments {
     @OptionGroup var fleet: FleetOptions
-    @Option(help: ArgumentHelp("The templates directory (cloud-init, Caddyfile).", valueName: "dir")) var templates = "templates"
+    @Option(help: ArgumentHelp("A directory whose cloud-init.yaml.mustache and Caddyfile.mustache replace the built-in templates.", valueName: "dir"))
+    var templates: String?
     @Option(name: [.customShort("o"), .customLong("output")], help: "table or json") var format: OutputFormat = .table
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -138,7 +104,7 @@ struct ProvisioningOptions: ParsableArguments {
             hetzner.onWait = { Stderr.write("hetzner: \($0)") }
             let provisioner = Provisioner(
                 client: hetzner, state: state, knownHosts: knownHosts,
-                cloudInit: CloudInit(directory: URL(fileURLWithPath: (templates as NSString).expandingTildeInPath, isDirectory: true)),
+                cloudInit: CloudInit(directory: templates.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }),
                 defaults: loaded.defaults, operatorPublicKey: Self.operatorPublicKey(environment),
                 progress: { Stderr.write($0) })
             return Context(fleet: loaded, selected: selected, fleetSlugs: Set(loaded.clients.map(\.slug)), provisioner: provisioner,

@@ -49,7 +49,7 @@ struct RolloutOptions: ParsableArguments {
 
     /// Runs the rollout; returns the exit code.
     func execute(instances: [Instance], versions: [String: String], kind: String, selection: InstanceSelection,
-                 defaults: FleetDefaults.Deploy) async throws -> Int32 {
+                 defaults: FleetDefaults.Deploy, force: Bool = false) async throws -> Int32 {
         guard !instances.isEmpty else {
             Stderr.write("No enabled clients selected: nothing to do.")
             return 0
@@ -158,7 +158,8 @@ struct RolloutOptions: ParsableArguments {
             requests[instance.slug] = DeployRequest(
                 instance: instance, version: version, image: reference,
                 environment: AgentEnvironment(instance: instance, fleetToken: token, openRouterKey: key, openRouterBaseURL: openRouterBase),
-                imageArchive: archives[reference], healthTimeout: .seconds(healthTimeout), keepImages: keepImages, kind: kind, actor: actor)
+                imageArchive: archives[reference], healthTimeout: .seconds(healthTimeout), keepImages: keepImages, kind: kind, actor: actor,
+                force: force)
         }
         let size = batch.flatMap(RolloutPlan.BatchSize.init) ?? .count(defaults.effectiveBatch)
         let plan = RolloutPlan(instances: instances.map(\.slug), batch: size, maxFailures: maxFailures ?? defaults.maxFailures)

@@ -26,6 +26,21 @@ struct SignUpTests {
         }
     }
 
+    /// A deployed agent starts with sign-up closed (maictl writes ENABLE_SIGNUP=false): the first
+    /// visitor of a new domain must not become its admin; the operator makes the first admin.
+    @Test("with sign-up closed from the start, no stranger becomes the first admin")
+    func closedFromTheStart() async throws {
+        let agent = try await TestAgent(environment: ["ENABLE_SIGNUP": "false"])
+        try await agent.test { client in
+            let config = try await client.get("/api/config").json
+            #expect(config["onboarding"] as? Bool == false, "the page must not offer to create the admin: \(config)")
+            #expect((config["features"] as? [String: Any])?["enable_signup"] as? Bool == false)
+            let stranger = try await client.post("/api/v1/auths/signup", ["name": "Mallory", "email": "m@example.net", "password": "password123"])
+            #expect(stranger.status == .forbidden, "\(stranger.status): \(stranger.detail)")
+            #expect(try await agent.services.users.count() == 0)
+        }
+    }
+
     @Test("simultaneous first sign-ups make exactly one admin")
     func concurrentFirstSignUps() async throws {
         let agent = try await TestAgent()

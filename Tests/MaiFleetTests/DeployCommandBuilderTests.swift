@@ -104,13 +104,65 @@ struct DeployCommandBuilderTests {
             MARKUP_RATE=1.3
             USAGE_SYNC_INTERVAL=900
             MAI_FLEET_TOKEN=\(String(repeating: "t", count: 64))
+            ENABLE_SIGNUP=false
             OPENROUTER_API_KEY=sk-or-v1-secret
             OPENROUTER_BASE_URL=http://sim/api/v1
 
             """)
-        #expect(environment.keys.joined(separator: ",") == "ENV,DATA_DIR,WEBUI_NAME,WEBUI_URL,MARKUP_RATE,USAGE_SYNC_INTERVAL,MAI_FLEET_TOKEN,OPENROUTER_API_KEY,OPENROUTER_BASE_URL")
+        #expect(environment.keys.joined(separator: ",") == "ENV,DATA_DIR,WEBUI_NAME,WEBUI_URL,MARKUP_RATE,USAGE_SYNC_INTERVAL,MAI_FLEET_TOKEN,ENABLE_SIGNUP,OPENROUTER_API_KEY,OPENROUTER_BASE_URL")
         let without = AgentEnvironment(instance: instance, fleetToken: Secret("x"), openRouterKey: nil)
         #expect(!without.fileText.contains("OPENROUTER"))
+    }
+
+    /// A deployed agent's sign-up is closed unless the client file opens it.
+    @Test func signUpIsClosedUnlessTheClientFileOpensIt() throws {
+        let closed = try TemporaryFleet()
+        defer { closed.remove() }
+        let instance = try #require(try FleetLoader(directory: closed.root).load().instances.first)
+        #expect(!instance.openSignup)
+        #expect(AgentEnvironment(instance: instance, fleetToken: Secret("x"), openRouterKey: nil).fileText.contains("\nENABLE_SIGNUP=false\n"))
+        let open = try TemporaryFleet(clients: ["acme": """
+            name = "Acme GmbH"
+            domain = "chat.acme.example"
+            admin_email = "admin@acme.example"
+            open_signup = true
+            """])
+        defer { open.remove() }
+        let opened = try #require(try FleetLoader(directory: open.root).load().instances.first)
+        #expect(AgentEnvironment(instance: opened, fleetToken: Secret("x"), openRouterKey: nil).fileText.contains("\nENABLE_SIGNUP=true\n"))
+    }
+
+    /// The first admin: the password travels on standard input only, and the agent's refusal is shown.
+    @Test func theFirstAdminsPasswordTravelsOnStandardInputOnly() async throws {
+        let admin = FirstAdmin(email: "it@acme.example", name: "Ada Admin")
+        let password = FirstAdmin.generatePassword()
+        #expect(password.count == 24 && password.allSatisfy { $0.isLetter || $0.isNumber }, "\(password)")
+        #expect(Set((0..<50).map { _ in FirstAdmin.generatePassword() }).count == 50)
+        #expect(admin.command.argv == ["podman", "exec", "--interactive", "mai-agent", "/usr/local/bin/mai-agent", "user", "create", "--admin",
+                                       "--email", "it@acme.example", "--name", "Ada Admin", "--password-stdin"])
+        let sent = Calls()
+        let said = try await admin.create(slug: "acme", password: password) { command, stdin in
+            sent.append(command, stdin)
+            return ExecResult(exitStatus: 0, stdout: Data("Created admin account it@acme.example (id x).\n".utf8), stderr: Data())
+        }
+        #expect(said == "Created admin account it@acme.example (id x).")
+        let calls = sent.all
+        #expect(calls.count == 1 && calls.first?.1 == Data((password + "\n").utf8))
+        #expect(calls.allSatisfy { !$0.0.argv.joined(separator: " ").contains(password) })
+
+        let taken = await #expect(throws: FirstAdmin.Failure.self) {
+            _ = try await admin.create(slug: "acme", password: password) { _, _ in
+                ExecResult(exitStatus: 1, stdout: Data(), stderr: Data("mai-agent: An account with this e-mail already exists.\n".utf8))
+            }
+        }
+        #expect(taken == .refused(detail: "An account with this e-mail already exists."), "\(String(describing: taken))")
+        let missing = await #expect(throws: FirstAdmin.Failure.self) {
+            _ = try await admin.create(slug: "acme", password: password) { _, _ in
+                ExecResult(exitStatus: 125, stdout: Data(), stderr: Data("Error: no container with name or ID \"mai-agent\" found: no such container\n".utf8))
+            }
+        }
+        #expect(missing == .notDeployed(slug: "acme"))
+        #expect(missing?.description.contains("maictl deploy acme") == true)
     }
 
     @Test func auditLinesAreOneSortedJSONObject() throws {
@@ -136,12 +188,6 @@ struct DeployCommandBuilderTests {
         #expect(snippet.components(separatedBy: "fail_duration 2s").count == 3, "passive health on both sites")
         #expect(snippet.components(separatedBy: "keepalive off").count == 3)
         #expect(snippet.components(separatedBy: "health_uri /health").count == 2, "active health on the public site only")
-    }
-
-    /// The test fleet starts Caddy with the same snippet, so its first deploy need not reload Caddy.
-    @Test func theTestFleetWritesTheSnippetDeployKeeps() throws {
-        let script = try String(contentsOf: IntegrationTestFleet.repositoryRoot.appendingPathComponent("scripts/testfleet"), encoding: .utf8)
-        #expect(script.contains("cat >\"$hdir/etc-caddy/mai-agent.caddy\" <<'EOF'\n" + ProxyConfig.snippet() + "EOF\n"))
     }
 
     @Test func caddysUpstreamCountersDecideWhenTheOldSlotMayStop() throws {
@@ -179,4 +225,12 @@ struct DeployCommandBuilderTests {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
+}
+
+/// What a scripted host was asked to run, with its standard input.
+final class Calls: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [(RemoteCommand, Data)] = []
+    func append(_ command: RemoteCommand, _ stdin: Data) { lock.withLock { calls.append((command, stdin)) } }
+    var all: [(RemoteCommand, Data)] { lock.withLock { calls } }
 }

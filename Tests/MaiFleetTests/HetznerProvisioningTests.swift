@@ -62,7 +62,7 @@ import Testing
     static let operatorKey = GeneratedHostKey(comment: "operator").publicKey.openSSHLine + " operator@laptop"
 
     func provisioner(_ client: HetznerClient, _ workspace: Workspace, lines: Lines) -> Provisioner {
-        Provisioner(client: client, state: workspace.state, knownHosts: workspace.knownHosts, cloudInit: CloudInit(directory: CloudInitTests.templates),
+        Provisioner(client: client, state: workspace.state, knownHosts: workspace.knownHosts, cloudInit: CloudInit(),
                     defaults: workspace.defaults, operatorPublicKey: Self.operatorKey, actionTimeout: .seconds(20), progress: { lines.append($0) })
     }
 
@@ -77,6 +77,36 @@ import Testing
             outcomes.append(try await provisioner.provision(instance, item: item, firewallID: firewall, survey: survey))
         }
         return outcomes
+    }
+
+    /// Templates that cannot be rendered are found before the SSH key is uploaded or the firewall
+    /// made: provision says nothing changed, and nothing did.
+    @Test func brokenTemplatesStopProvisionBeforeAnythingChanges() async throws {
+        let simulator = HetznerSimulator(configuration: Self.configuration())
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        try await SimulatorServer.withRunning(simulator.buildRouter()) { base in
+            let lines = Lines()
+            let client = Self.client(base)
+            var provisioner = provisioner(client, workspace, lines: lines)
+            provisioner.cloudInit = CloudInit(directory: workspace.root.appendingPathComponent("no-templates"))
+            let error = await #expect(throws: Provisioner.RunError.self) {
+                _ = try await provisioner.run(instances: [workspace.instance("acme")], fleetSlugs: ["acme"], parallel: 2)
+            }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("no-templates/cloud-init.yaml.mustache") && text.hasSuffix("Nothing was changed in the Hetzner project."), "\(text)")
+            #expect(try await client.sshKeys().isEmpty, "no SSH key was uploaded")
+            #expect(try await client.firewalls().isEmpty, "no firewall was made")
+            #expect(try await client.servers().isEmpty)
+            #expect(lines.all.isEmpty, "no progress: nothing was started: \(lines.all)")
+
+            // The same run with the built-in templates makes everything.
+            provisioner.cloudInit = CloudInit()
+            let outcomes = try await provisioner.run(instances: [workspace.instance("acme")], fleetSlugs: ["acme"], parallel: 2)
+            #expect(outcomes.map(\.result) == ["created"], "\(outcomes)")
+            let keys = try await client.sshKeys(), firewalls = try await client.firewalls()
+            #expect(keys.count == 1 && firewalls.count == 1, "\(keys) \(firewalls)")
+        }
     }
 
     @Test func threeClientsGetExactlyThreeLabelledServersAndAgainNothing() async throws {

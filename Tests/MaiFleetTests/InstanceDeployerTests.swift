@@ -56,6 +56,7 @@ struct InstanceDeployerTests {
             case commands.healthcheck(name: "mai-agent-next"): return healthy ? ok("healthy") : fail("unhealthy")
             case commands.listImages(repository: "localhost/mai-agent"): return ok("t\tlocalhost/mai-agent:v2\nt\tlocalhost/mai-agent:v0\n")
             case commands.removeImage("localhost/mai-agent:v0"): return ok()
+            case commands.prunePreDeployBackups(): return ok()
             default: break
             }
             if argv.first == "sh", argv.contains("maictl-write") || argv.contains("maictl-stop") { return ok() }
@@ -269,6 +270,53 @@ struct InstanceDeployerTests {
         let outcome = await deployer.deploy(try request(), on: host, ledger: DeployLedger())
         #expect(outcome.result == .unchanged)
         #expect(host.log.map(\.0) == [Self.commands.prepareHost(), Self.commands.describe(name: "mai-agent")])
+    }
+
+    /// `deploy --force`: the same version again, in the other slot, with the new env file — how a
+    /// changed setting, key or token reaches a host without a new version.
+    @Test func forceRedeploysTheServingVersionWithTheNewSettings() async throws {
+        let host = Self.host(serving: "b v2 true", hasImage: true, healthy: true)
+        var forced = try request()
+        forced.force = true
+        let outcome = await deployer.deploy(forced, on: host, ledger: DeployLedger())
+        #expect(outcome.result == .deployed && outcome.from == "v2" && outcome.serving == "v2", "\(outcome.detail)")
+        let steps = host.log.map(\.0)
+        let start = try #require(steps.first { $0.argv.starts(with: ["podman", "run"]) }, "\(steps)")
+        #expect(start.argv.contains("PORT=18080"), "the other slot (a), beside the serving b")
+        #expect(host.log.contains { $0.0 == .writeFile(path: "/srv/mai/env", mode: 0o600) && $0.1.contains("MAI_FLEET_TOKEN=fleet-token-value") })
+        #expect(steps.contains(Self.commands.stopAndRemove(name: "mai-agent-prev", grace: 30)))
+    }
+
+    /// After a deploy, the newest five pre-deploy backups stay on the host; older ones and other
+    /// files are left as they were — run by a real shell on a real directory.
+    @Test func theNewestFivePreDeployBackupsStayOnTheHost() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("prune-\(UUID().uuidString)").path
+        var layout = HostLayout()
+        layout.root = root
+        try FileManager.default.createDirectory(atPath: layout.backupDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var names: [String] = []
+        for index in 0..<8 {
+            let name = "pre-deploy-v\(index)-2026010\(index)T000000Z.db"
+            names.append(name)
+            let path = layout.backupDirectory + "/" + name
+            try Data("db".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_767_000_000 + Double(index) * 60)], ofItemAtPath: path)
+        }
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: layout.backupDirectory + "/operator-copy.db"))
+        let command = EngineCommands(engine: "podman", layout: layout).prunePreDeployBackups()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command.argv
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: layout.backupDirectory).sorted()
+        #expect(left == (Array(names.suffix(5)) + ["operator-copy.db"]).sorted(), "\(left)")
+        #expect(printed.split(separator: "\n").map(String.init).sorted() == Array(names.prefix(3)), "\(printed)")
     }
 
     @Test func dryRunPrintsEveryCommandAndRunsNothing() async throws {

@@ -77,11 +77,26 @@ struct IntegrationDeployTests {
         #expect(v1.status == 0, "deploy v1: \(v1.out)\n\(v1.err)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
         for host in fleet.hosts { #expect(publicHealth(host) == 200, "\(host.name) answers /health through Caddy") }
-        // Each client gets an account: it must survive every later deploy (data in /srv/mai/data).
+        // Sign-up is closed on a deployed agent: a stranger who reaches the new domain first does not
+        // become its admin, and the page does not offer to create one.
+        var passwords: [String: String] = [:]
         for host in fleet.hosts {
-            let (status, _) = try await post(host, "/api/v1/auths/signup", ["name": "Admin", "email": "admin@\(host.name).example", "password": "password 123"])
-            #expect(status == 200, "sign-up on \(host.name)")
+            let (status, body) = try await post(host, "/api/v1/auths/signup", ["name": "Mallory", "email": "m@\(host.name).example", "password": "password 123"])
+            #expect(status == 403, "an anonymous sign-up on \(host.name) answered \(status): \(body)")
+            // The operator makes each client's first admin (it must survive every later deploy).
+            let file = workspace.work + "/admin-\(host.name).txt"
+            let made = try maictl("admin", "create", host.serverId, "--fleet", workspace.work + "/fleet", "--email", "admin@\(host.name).example",
+                                  "--name", "Admin", "--password-file", file)
+            #expect(made.status == 0 && made.out.contains("administrator admin@\(host.name).example created") && made.out.contains(file),
+                    "maictl admin create on \(host.name): \(made.out)\n\(made.err)")
+            let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+            #expect(!made.out.contains(password) && !made.err.contains(password), "the password is only in the file")
+            passwords[host.name] = password
+            let (signedIn, signInBody) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": password])
+            #expect(signedIn == 200 && signInBody["role"] as? String == "admin", "\(host.name): the new admin signs in: \(signedIn) \(signInBody)")
         }
+        let again = try maictl("admin", "create", fleet.hosts[0].serverId, "--fleet", workspace.work + "/fleet", "--email", "admin@\(fleet.hosts[0].name).example")
+        #expect(again.status == 1 && again.err.contains("already"), "a second admin with the same address is refused: \(again.out)\n\(again.err)")
         // The admin API on the host's loopback reaches the serving container through Caddy.
         let status = try maictl("status", "--fleet", workspace.work + "/fleet", "-o", "json")
         #expect(status.status == 0, "maictl status after deploy: \(status.out)\n\(status.err)")
@@ -101,7 +116,7 @@ struct IntegrationDeployTests {
         }
         let longest = pollers.map(\.longestOutage).max() ?? 0
         for host in fleet.hosts {
-            let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": "password 123"])
+            let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": passwords[host.name] ?? "?"])
             #expect(status == 200 && body["token"] != nil, "\(host.name): the account made under v1 still signs in under v2")
             let backups = try await onHost(host, RemoteCommand(["ls", "/srv/mai/data/backups"]))
             #expect(backups.stdoutText.contains("pre-deploy-v2-"), "\(host.name): a backup was taken before v2: \(backups.stdoutText)")
@@ -124,10 +139,16 @@ struct IntegrationDeployTests {
         let leftovers = try await onHost(fleet.hosts[0], RemoteCommand(["podman", "ps", "--all", "--format", "{{.Names}}"]))
         #expect(leftovers.stdoutText.split(separator: "\n") == ["mai-agent"], "the failed candidate was removed: \(leftovers.stdoutText)")
 
-        // 4. Rollback (default: each client's previous version from the ledger) → v1, zero downtime.
+        // 4. Rollback (each client's previous version from the ledger) → v1, zero downtime. A bare
+        //    rollback names nothing and changes nothing; without a terminal it needs --yes.
+        let bare = try maictl("rollback", "--fleet", workspace.work + "/fleet")
+        #expect(bare.status == 64 && bare.err.contains("--all"), "a bare rollback is refused: \(bare.out)\n\(bare.err)")
+        let unconfirmed = try maictl("rollback", "--all", "--fleet", workspace.work + "/fleet")
+        #expect(unconfirmed.status == 64 && unconfirmed.err.contains("--yes"), "no terminal, no --yes: \(unconfirmed.out)\n\(unconfirmed.err)")
+        #expect(try await servingVersions() == ["v2", "v2", "v2"], "nothing was rolled back yet")
         let rollbackPollers = fleet.hosts.map { HealthPoller(host: $0.ip, port: $0.publicPort) }
         rollbackPollers.forEach { $0.start() }
-        let rollback = try maictl("rollback", "--fleet", workspace.work + "/fleet")
+        let rollback = try maictl("rollback", "--all", "--yes", "--fleet", workspace.work + "/fleet")
         rollbackPollers.forEach { $0.stop() }
         #expect(rollback.status == 0, "rollback: \(rollback.out)\n\(rollback.err)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
@@ -180,12 +201,13 @@ struct IntegrationDeployTests {
 
         // maictl ssh: the system ssh with maictl's pinned key and identity (here with a command).
         let ssh = try maictl("ssh", names[0], "--fleet", workspace.work + "/fleet", "--", "hostname")
-        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].name, "\(ssh.out)\n\(ssh.err)")
+        // The hostname is the client's slug, from the user data (cloud-init's `hostname`).
+        #expect(ssh.status == 0 && ssh.out.trimmingCharacters(in: .whitespacesAndNewlines) == fleet.hosts[0].serverId, "\(ssh.out)\n\(ssh.err)")
 
         print("deploy figures: v1 to 3 fresh hosts \(String(format: "%.1f", v1Seconds)) s; rolling v2 to 3 hosts (batch 1) "
               + "\(String(format: "%.1f", v2Seconds)) s; non-200 answers during v2 \(pollers.map(\.failures).reduce(0, +)) of "
               + "\(pollers.map(\.requests).reduce(0, +)) (per host \(pollers.map(\.requests))); longest non-200 stretch \(String(format: "%.3f", longest)) s; "
-              + "during the failed v3 canary \(canaryPoller.failures) of \(canaryPoller.requests); during the parallel rollback "
+              + "during the failed v3 canary \(canaryPoller.failures) of \(canaryPoller.requests); during the rollback "
               + "\(rollbackPollers.map(\.failures).reduce(0, +)) of \(rollbackPollers.map(\.requests).reduce(0, +)) (per host \(rollbackPollers.map(\.requests)))")
     }
 }
@@ -329,7 +351,7 @@ enum PodmanImages {
                 let logs = "/tmp/maitestfleet-podman-logs"
                 try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
                 for index in 1...3 {
-                    for name in ["caddy.log", "sshd.log", "access.log"] {
+                    for name in ["caddy.log", "sshd.log", "user-data.log"] {
                         let target = logs + "/h\(index)-\(name)"
                         try? FileManager.default.removeItem(atPath: target)
                         try? FileManager.default.copyItem(atPath: directory + "/h\(index)/\(name)", toPath: target)
@@ -337,7 +359,11 @@ enum PodmanImages {
                 }
                 _ = try? IntegrationTestFleet.runScript(["down"], directory: directory)
             }
-            try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19092", "--engine", "podman"], directory: directory)
+            // Hosts prepared from the user data a real server gets (DESIGN.md, "Test rig").
+            try IntegrationTestFleet.renderUserData(hosts: 3, into: directory + "-user-data")
+            defer { try? FileManager.default.removeItem(atPath: directory + "-user-data") }
+            try IntegrationTestFleet.runScript(["up", "3", "--sim-port", "19092", "--engine", "podman", "--user-data", directory + "-user-data"],
+                                               directory: directory)
             let fleet = try IntegrationTestFleet.load(directory + "/hosts.json")
             try await IntegrationTestFleet.$current.withValue(fleet) { try await function() }
         }

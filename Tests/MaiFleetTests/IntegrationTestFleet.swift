@@ -160,6 +160,28 @@ struct IntegrationTestFleet: Sendable, Decodable {
     }
 }
 
+extension IntegrationTestFleet {
+    /// Renders, with the production renderer (`CloudInit`), the user data a real server would get
+    /// for each of the `count` hosts `scripts/testfleet up --engine podman` makes — the client as
+    /// `MaictlWorkspace` names it (`maitf-hI`, `hI.test.example`) and a fresh host key — into
+    /// `directory/hI.yaml`. The one difference from production is Caddy's site address: the host's
+    /// `http://198.51.100.(10+I):8080` (testfleet's addresses; no DNS or ACME on the test rig).
+    static func renderUserData(hosts count: Int, into directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var defaults = FleetDefaults()
+        defaults.hetzner.sshKeys = ["operator"]
+        defaults.agent.version = "0.1.0"
+        for index in 1...count {
+            let client = ClientSpec(slug: "maitf-h\(index)", name: "Test h\(index)", domain: "h\(index).test.example",
+                                    adminEmail: "admin@h\(index).test.example")
+            let text = try CloudInit().userData(for: Instance(client: client, defaults: defaults), operatorEmail: "ops@example.com",
+                                                hostKey: GeneratedHostKey(comment: "maictl-maitf-h\(index)"),
+                                                siteAddress: "http://198.51.100.\(10 + index):8080")
+            try text.write(toFile: directory + "/h\(index).yaml", atomically: true, encoding: .utf8)
+        }
+    }
+}
+
 /// A first-come, first-served turn at the test fleet.
 actor FleetTurn {
     static let shared = FleetTurn()

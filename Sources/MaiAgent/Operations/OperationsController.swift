@@ -55,7 +55,8 @@ struct OperationsController {
         var version: String
         var default_locale: String
         var features: Features
-        /// True until the first account exists: the page offers "create the admin account".
+        /// True until the first account exists, if sign-up is open: the page offers "create the
+        /// admin account". With sign-up closed the first admin is made by the operator.
         var onboarding: Bool
     }
 
@@ -68,7 +69,7 @@ struct OperationsController {
             version: MaiVersion.current,
             default_locale: services.config.defaultLocale,
             features: .init(auth: true, enable_signup: settings.enableSignup, enable_login_form: true, enable_api_key: settings.enableAPIKey),
-            onboarding: userCount == 0
+            onboarding: userCount == 0 && settings.enableSignup
         )
     }
 

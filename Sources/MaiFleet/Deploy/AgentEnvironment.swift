@@ -15,6 +15,9 @@ public struct AgentEnvironment: Sendable {
             ("MARKUP_RATE", instance.markupRate.description),
             ("USAGE_SYNC_INTERVAL", String(instance.usageSyncIntervalSeconds)),
             ("MAI_FLEET_TOKEN", fleetToken.value),
+            // Closed unless the client file opens it: otherwise whoever reaches a new domain
+            // first (it is in Certificate Transparency logs at once) would become its admin.
+            ("ENABLE_SIGNUP", instance.openSignup ? "true" : "false"),
         ]
         if let openRouterKey { values.append(("OPENROUTER_API_KEY", openRouterKey.value)) }
         if let openRouterBaseURL { values.append(("OPENROUTER_BASE_URL", openRouterBaseURL)) }

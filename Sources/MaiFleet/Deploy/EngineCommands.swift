@@ -68,6 +68,16 @@ public struct EngineCommands: Sendable, Hashable {
         RemoteCommand([engine, "exec", container, "/usr/local/bin/mai-agent", "backup", "--output", "\(layout.containerBackupDirectory)/\(file)"])
     }
 
+    /// Pre-deploy backups kept on a host (older ones are deleted after a successful deploy; the
+    /// operator's own backups, `maictl backup`, live on this machine and are not touched).
+    public static let preDeployBackupsKept = 5
+
+    /// Deletes all but the newest `keep` pre-deploy backups in the host's backup directory.
+    public func prunePreDeployBackups(keep: Int = EngineCommands.preDeployBackupsKept) -> RemoteCommand {
+        let script = #"cd "$1" 2>/dev/null || exit 0; ls -1t -- pre-deploy-*.db 2>/dev/null | tail -n +"$2" | while IFS= read -r f; do rm -f -- "$f" && echo "$f"; done"#
+        return RemoteCommand(["sh", "-c", script, "maictl-prune-backups", layout.backupDirectory, String(keep + 1)])
+    }
+
     /// The file name of a pre-deploy backup.
     public static func backupFileName(version: String, timestamp: String) -> String {
         "pre-deploy-\(version)-\(timestamp).db"

@@ -4,7 +4,7 @@
 /// ```
 /// /srv/mai/                 0700 root
 ///   data/                   bind-mounted as /data, owned by uid 10001 (the image's `mai` user)
-///   data/backups/           pre-deploy backups (pre-deploy-<version>-<ts>.db)
+///   data/backups/           pre-deploy backups (pre-deploy-<version>-<ts>.db; the newest 5 kept)
 ///   env                     0600, the agent's secrets (--env-file)
 ///   audit.log               one JSON object a line, every mutating step
 ///   deploy.lock/info        the remote deploy lock (mkdir is the atomic step)

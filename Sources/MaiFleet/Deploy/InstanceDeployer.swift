@@ -41,9 +41,11 @@ public struct DeployRequest: Sendable {
     /// `deploy` or `rollback` (ledger and audit).
     public var kind: String
     public var actor: String
+    /// Replace the container even when it already serves `version` (new settings, key or token).
+    public var force: Bool
 
     public init(instance: Instance, version: String, image: String, environment: AgentEnvironment, imageArchive: String?,
-                healthTimeout: Duration = .seconds(60), keepImages: Int = 3, kind: String = "deploy", actor: String) {
+                healthTimeout: Duration = .seconds(60), keepImages: Int = 3, kind: String = "deploy", actor: String, force: Bool = false) {
         self.instance = instance
         self.version = version
         self.image = image
@@ -53,6 +55,7 @@ public struct DeployRequest: Sendable {
         self.keepImages = keepImages
         self.kind = kind
         self.actor = actor
+        self.force = force
     }
 }
 
@@ -128,7 +131,7 @@ public struct InstanceDeployer: Sendable {
             let current = try await self.serving(on: host)
             from = current?.version
             if let current, current.running { serving = current.version }
-            if let current, current.running, current.version == request.version {
+            if let current, current.running, current.version == request.version, !request.force {
                 progress("\(slug): already on \(request.version)")
                 return InstanceOutcome(instance: slug, from: from, to: request.version, result: .unchanged,
                                        detail: "already serving \(request.version)", seconds: elapsed(), serving: request.version)
@@ -248,6 +251,11 @@ public struct InstanceDeployer: Sendable {
             keep.insert(request.version, at: 0)
             await pruneImages(on: host, repository: request.image.components(separatedBy: ":").dropLast().joined(separator: ":"),
                               keep: Array(keep.prefix(max(1, request.keepImages))), record: record)
+            // 8. Pre-deploy backups: the newest few stay on the host (they would fill its disk).
+            if let pruned = try? await host.run(commands.prunePreDeployBackups()), pruned.succeeded {
+                let removed = pruned.stdoutText.split(separator: "\n")
+                if !removed.isEmpty { await record("prune", "ok", "removed \(removed.count) old pre-deploy backup(s): \(removed.joined(separator: ", "))") }
+            }
 
             await record(request.kind, "ok", "\(from ?? "nothing") → \(request.version)")
             progress("\(slug): serving \(request.version)")

@@ -5,7 +5,7 @@ extension ClientSpec {
     /// The keys of a client file, in documentation order.
     static let keys = [
         "name", "domain", "admin_email", "openrouter_key_limit", "openrouter_limit_reset", "brand_dir",
-        "server_type", "location", "agent_version", "host", "disabled",
+        "server_type", "location", "agent_version", "host", "open_signup", "disabled",
     ]
 
     /// Reads `clients/<slug>.toml`. Checks that need the whole fleet (unique domains, the brand
@@ -88,6 +88,9 @@ extension ClientSpec {
             } else {
                 reader.problem("host", line: value.line, "\"\(value.value)\" is not an IP address or hostname — write one such as \"198.51.100.11\", or remove the line to let maictl create a Hetzner server")
             }
+        }
+        if let value = reader.boolean("open_signup", example: "true") {
+            spec.openSignup = value.value
         }
         if let value = reader.boolean("disabled", example: "true") {
             spec.disabled = value.value

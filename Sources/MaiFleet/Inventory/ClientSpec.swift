@@ -29,6 +29,9 @@ public struct ClientSpec: Sendable, Hashable, Codable {
     public var agentVersion: String?
     /// `host`: an existing machine (IP literal or hostname) instead of a Hetzner server; test fleets.
     public var host: String?
+    /// `open_signup`: anyone who reaches the domain may sign up (as a pending account the admin
+    /// approves). Default false: the operator creates the first admin, who adds the employees.
+    public var openSignup: Bool = false
     /// `disabled`: kept in the fleet, skipped by every command.
     public var disabled: Bool = false
 

@@ -24,6 +24,8 @@ public struct Instance: Sendable, Hashable, Codable {
     public var agentImage: String
     /// Agent image tag.
     public var agentVersion: String
+    /// The client file's own `agent_version` (a pin or a canary), if it has one.
+    public var versionPin: String?
     /// Agent web port.
     public var agentPort: Int
     /// Billing factor over cost.
@@ -38,15 +40,17 @@ public struct Instance: Sendable, Hashable, Codable {
     public var brandDirectory: String?
     /// Fixed host (test fleets); `nil` means a Hetzner server named after the slug.
     public var host: String?
+    /// Public sign-up open on the agent (`ENABLE_SIGNUP`); false unless the client file asks.
+    public var openSignup: Bool
     /// Skipped by commands.
     public var disabled: Bool
 
     /// JSON keys follow the fleet files (`openrouter_key_limit`, `brand_dir`) under a snake_case encoder.
     enum CodingKeys: String, CodingKey {
         case slug, name, domain, adminEmail, location, serverType, image, sshKeys, firewallSSHSources
-        case agentImage, agentVersion, agentPort, markupRate, usageSyncIntervalSeconds
+        case agentImage, agentVersion, versionPin, agentPort, markupRate, usageSyncIntervalSeconds
         case openRouterKeyLimit = "openrouterKeyLimit", openRouterLimitReset = "openrouterLimitReset"
-        case brandDirectory = "brandDir", host, disabled
+        case brandDirectory = "brandDir", host, openSignup, disabled
     }
 
     /// `image:version`.
@@ -65,6 +69,7 @@ public struct Instance: Sendable, Hashable, Codable {
         firewallSSHSources = defaults.hetzner.firewallSSHSources
         agentImage = defaults.agent.image
         agentVersion = client.agentVersion ?? defaults.agent.version
+        versionPin = client.agentVersion
         agentPort = defaults.agent.port
         markupRate = defaults.agent.markupRate
         usageSyncIntervalSeconds = defaults.agent.usageSyncIntervalSeconds
@@ -72,6 +77,7 @@ public struct Instance: Sendable, Hashable, Codable {
         openRouterLimitReset = client.openRouterLimitReset
         brandDirectory = client.brandDirectory
         host = client.host
+        openSignup = client.openSignup
         disabled = client.disabled
     }
 }

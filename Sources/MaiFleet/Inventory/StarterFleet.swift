@@ -109,6 +109,10 @@ public enum StarterFleet {
         # for test fleets such as `scripts/testfleet up`. Optional.
         # host = "198.51.100.11"
 
+        # Let anyone who reaches the domain sign up (as a pending account the admin approves).
+        # Default false: the first admin is made with `maictl admin create`, and adds employees.
+        # open_signup = false
+
         # Keep the client in the fleet but skip it in every command. Default false.
         disabled = false
 

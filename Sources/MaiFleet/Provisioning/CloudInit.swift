@@ -2,19 +2,19 @@ import Foundation
 import MaiCore
 import Mustache
 
-/// Renders a new server's cloud-init user data from `templates/cloud-init.yaml.mustache` and the
-/// Caddyfile from `templates/Caddyfile.mustache`. The only secret in it is the server's own host
-/// key; tokens, API keys and passwords never go into user data (Hetzner keeps it readable through
-/// the metadata service and the API).
+/// Renders a new server's cloud-init user data and its Caddyfile from the templates built into
+/// maictl (`BuiltInTemplates`), or from an operator's override directory. The only secret in it is
+/// the server's own host key; tokens, API keys and passwords never go into user data (Hetzner keeps
+/// it readable through the metadata service and the API).
 public struct CloudInit: Sendable {
-    /// The templates directory (`templates/` of the repository, or `--templates`).
-    public let directory: URL
+    /// The override directory (`--templates DIR`); nil uses the built-in templates.
+    public let directory: URL?
 
-    public init(directory: URL) {
+    public init(directory: URL? = nil) {
         self.directory = directory
     }
 
-    /// Names of the two files read.
+    /// Names of the two templates (in an override directory).
     public static let cloudInitTemplate = "cloud-init.yaml.mustache"
     public static let caddyfileTemplate = "Caddyfile.mustache"
 
@@ -25,19 +25,25 @@ public struct CloudInit: Sendable {
 
     /// The Caddyfile for `instance`: automatic HTTPS for its domain, the agent through the
     /// `mai_agent` snippet deploy keeps in `/etc/caddy/mai-agent.caddy`.
-    public func caddyfile(for instance: Instance, operatorEmail: String) throws(ProvisionError) -> String {
+    ///
+    /// `siteAddress` replaces the domain as Caddy's site address: the test fleet, which has neither
+    /// DNS nor ACME, serves `http://<host address>:8080`; every other line is the production one.
+    public func caddyfile(for instance: Instance, operatorEmail: String, siteAddress: String? = nil) throws(ProvisionError) -> String {
         try template(Self.caddyfileTemplate).render([
             "slug": instance.slug,
             "domain": instance.domain,
+            "site_address": siteAddress ?? instance.domain,
             "operator_email": operatorEmail,
             "agent_port": String(instance.agentPort),
         ] as [String: Any])
     }
 
     /// The user data for `instance`, with `hostKey` as the server's only SSH host key.
-    public func userData(for instance: Instance, operatorEmail: String, hostKey: GeneratedHostKey) throws(ProvisionError) -> String {
+    /// `siteAddress`: see `caddyfile(for:operatorEmail:siteAddress:)`.
+    public func userData(for instance: Instance, operatorEmail: String, hostKey: GeneratedHostKey,
+                         siteAddress: String? = nil) throws(ProvisionError) -> String {
         let userDataTemplate = try template(Self.cloudInitTemplate)
-        let caddyfile = try caddyfile(for: instance, operatorEmail: operatorEmail)
+        let caddyfile = try caddyfile(for: instance, operatorEmail: operatorEmail, siteAddress: siteAddress)
         let text = userDataTemplate.render([
             "slug": instance.slug,
             "domain": instance.domain,
@@ -57,14 +63,21 @@ public struct CloudInit: Sendable {
     }
 
     private func template(_ name: String) throws(ProvisionError) -> MustacheTemplate {
-        let file = directory.appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
-            throw .missingTemplate(path: file.path)
+        let text: String
+        let origin: String
+        if let directory {
+            let file = directory.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: file.path), let read = String(data: data, encoding: .utf8) else {
+                throw .missingTemplate(path: file.path)
+            }
+            (text, origin) = (read, file.path)
+        } else {
+            (text, origin) = (name == Self.caddyfileTemplate ? BuiltInTemplates.caddyfile : BuiltInTemplates.cloudInit, "built-in \(name)")
         }
         do {
             return try MustacheTemplate(string: text)
         } catch {
-            throw .invalidTemplate(path: file.path, reason: "\(error)")
+            throw .invalidTemplate(path: origin, reason: "\(error)")
         }
     }
 

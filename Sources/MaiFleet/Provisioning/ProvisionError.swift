@@ -12,11 +12,11 @@ public enum ProvisionError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .missingTemplate(let path):
-            "template \(path) not found: run maictl from the repository root or pass --templates DIR"
+            "template \(path) not found: put it in the --templates directory, or leave --templates out to use the built-in templates"
         case .invalidTemplate(let path, let reason):
             "template \(path) is not valid Mustache: \(reason)"
         case .userDataTooLarge(let bytes):
-            "cloud-init user data is \(bytes) bytes; Hetzner accepts at most 32 KiB — shorten templates/cloud-init.yaml.mustache"
+            "cloud-init user data is \(bytes) bytes; Hetzner accepts at most 32 KiB — shorten the cloud-init template"
         case .sshKeyMissing(let name):
             "SSH key \"\(name)\" is not in the Hetzner project and maictl has no public key to upload: "
                 + "upload it (hcloud ssh-key create --name \(name) --public-key-from-file KEY.pub) or set MAICTL_SSH_KEY to a key file with a .pub beside it"

@@ -80,11 +80,13 @@ public struct Provisioner: Sendable {
     }
 
     /// Ensures the SSH keys and the firewall; returns the firewall's id.
-    public func ensureShared(_ plan: ProvisionPlan, survey: Survey) async throws -> Int {
+    /// `changed` hears of each change once it is made.
+    public func ensureShared(_ plan: ProvisionPlan, survey: Survey, changed: @Sendable (String) -> Void = { _ in }) async throws -> Int {
         for item in plan.items where item.resource == "ssh_key" && item.change == .create {
             guard let key = operatorPublicKey else { throw ProvisionError.sshKeyMissing(name: item.name) }
             progress("ssh key \(item.name): uploading the operator's public key")
             _ = try await client.createSSHKey(name: item.name, publicKey: key, labels: ["mai/managed": "true"])
+            changed("uploaded SSH key \(item.name)")
         }
         let rules = ProvisionPlan.firewallRules(sshSources: defaults.hetzner.firewallSSHSources)
         if let firewall = survey.firewall {
@@ -93,11 +95,13 @@ public struct Provisioner: Sendable {
                 for action in try await client.setFirewallRules(id: firewall.id, rules: rules) {
                     try await wait(action, label: "firewall \(firewall.name)")
                 }
+                changed("set the rules of firewall \(firewall.name)")
             }
             return firewall.id
         }
         progress("firewall \(ProvisionPlan.firewallName): creating")
         let created = try await client.createFirewall(name: ProvisionPlan.firewallName, labels: ["mai/managed": "true"], rules: rules)
+        changed("created firewall \(created.firewall.name)")
         for action in created.actions { try await wait(action, label: "firewall \(created.firewall.name)") }
         return created.firewall.id
     }
