@@ -13,10 +13,11 @@ build=(libsqlite3-dev libssh-dev libcurl4-openssl-dev libssl-dev pkg-config popp
 image=(podman runc debootstrap binutils)
 # cloud-init (test): its `cloud-init schema` validates the rendered user data, and test-fleet hosts
 # are prepared from that same user data (scripts/apply-user-data). Installing it changes nothing on
-# this machine until a boot with a datasource.
+# this machine until a boot with a datasource. nftables (test): hosts apply the user data's rules in
+# their own network namespaces.
 case "${1:-build}" in
   build) wanted=("${build[@]}") ;;
-  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux "${image[@]}" caddy cloud-init) ;;
+  test)  wanted=("${build[@]}" python3-venv chromium chromium-driver poppler-utils qpdf openssh-server openssh-client iproute2 util-linux "${image[@]}" caddy cloud-init nftables) ;;
   image) wanted=("${build[@]}" "${image[@]}") ;;
   bench) wanted=("${build[@]}" wrk python3-venv openssh-server openssh-client iproute2 util-linux) ;;
   order) wanted=("${build[@]}" valgrind binutils) ;;

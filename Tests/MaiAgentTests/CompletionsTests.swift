@@ -130,6 +130,39 @@ struct CompletionsTests {
         }
     }
 
+    /// Message ids are unique across all chats: ids another employee's chat already uses get fresh
+    /// ones — a 200 with new ids, no 500 and no half-saved exchange, and the other chat untouched.
+    @Test("message ids taken by someone else's chat are replaced, never a 500")
+    func reusedMessageIDs() async throws {
+        let harness = try await SimulatorHarness.start()
+        defer { harness.stop() }
+        let agent = try await TestAgent(environment: harness.environment())
+        try await agent.test { client in
+            let tokens = try await client.seedAccounts()
+            let theirs = try #require(try await client.post("/api/v1/chats/new", ["chat": ["models": ["openai/gpt-4o-mini"]]], token: tokens.admin).json["id"] as? String)
+            let first = try await client.post("/api/chat/completions", [
+                "model": "openai/gpt-4o-mini", "chat_id": theirs, "messages": [["role": "user", "content": "Mine"]],
+            ], token: tokens.admin)
+            let takenUser = try #require(first.headers[.userMessageID]), takenAssistant = try #require(first.headers[.messageID])
+            _ = Self.streamedText(first.body)
+
+            let mine = try #require(try await client.post("/api/v1/chats/new", ["chat": ["models": ["openai/gpt-4o-mini"]]], token: tokens.user).json["id"] as? String)
+            let response = try await client.post("/api/chat/completions", [
+                "model": "openai/gpt-4o-mini", "chat_id": mine, "messages": [["role": "user", "content": "Hello"]],
+                "user_message_id": takenUser, "assistant_message_id": takenAssistant,
+            ], token: tokens.user)
+            #expect(response.status == .ok, "\(response.status): \(String(buffer: response.body))")
+            let userID = try #require(response.headers[.userMessageID]), assistantID = try #require(response.headers[.messageID])
+            #expect(userID != takenUser && assistantID != takenAssistant)
+            let answer = Self.streamedText(response.body)
+            let messages = try #require((((try await client.get("/api/v1/chats/\(mine)", token: tokens.user).json)["chat"] as? [String: Any])?["history"] as? [String: Any])?["messages"] as? [String: [String: Any]])
+            #expect(Set(messages.keys) == [userID, assistantID], "exactly the exchange, no stray message: \(messages.keys)")
+            #expect(messages[assistantID]?["content"] as? String == answer && messages[assistantID]?["parentId"] as? String == userID)
+            let other = try #require((((try await client.get("/api/v1/chats/\(theirs)", token: tokens.admin).json)["chat"] as? [String: Any])?["history"] as? [String: Any])?["messages"] as? [String: [String: Any]])
+            #expect(other[takenUser]?["content"] as? String == "Mine", "the other chat is untouched: \(other)")
+        }
+    }
+
     @Test("an error mid-stream becomes an error event and the partial answer is kept as interrupted")
     func midstreamFailure() async throws {
         let harness = try await SimulatorHarness.start()

@@ -14,7 +14,10 @@ struct OperationsTests {
             let health = try await client.get("/health")
             #expect(health.status == .ok)
             #expect(health.json["status"] as? Bool == true)
-            #expect(try await client.get("/health/db").json["status"] as? Bool == true)
+            let stranger = try await client.get("/health/db")
+            #expect(stranger.status == .unauthorized, "a stranger cannot make the agent scan its database: \(stranger.status)")
+            let admin = try await client.signUp("admin@example.com")
+            #expect(try await client.get("/health/db", token: admin.token).json["status"] as? Bool == true)
             #expect(try await client.get("/api/version").json["version"] as? String == "0.1.0")
             let config = try await client.get("/api/config").json
             #expect(config["name"] as? String == "mAI")

@@ -84,7 +84,11 @@ struct SessionTests {
         let agent = try await TestAgent()
         try await agent.test { client in
             let admin = try await client.signUp("admin@example.com")
-            let out = try await client.get("/api/v1/auths/signout", token: admin.token)
+            // A GET does nothing (an <img src> must not sign anyone out): sign-out is POST.
+            let viaGet = try await client.get("/api/v1/auths/signout", token: admin.token)
+            #expect(viaGet.status != .ok, "\(viaGet.status)")
+            #expect(try await client.get("/api/v1/auths/", token: admin.token).status == .ok, "still signed in after the GET")
+            let out = try await client.post("/api/v1/auths/signout", [:], token: admin.token)
             #expect(out.status == .ok)
             #expect(out.headers[values: .setCookie].contains { $0.hasPrefix("token=;") || $0.hasPrefix("token=") && $0.contains("Max-Age=0") })
             #expect(try await client.get("/api/v1/auths/", token: admin.token).status == .unauthorized)
@@ -142,6 +146,57 @@ struct SessionTests {
             #expect(try await client.get("/api/v1/users/", token: key).status == .ok)
             #expect(try await client.execute(uri: "/api/v1/auths/api_key", method: .delete, headers: [.authorization: "Bearer \(admin.token)"]).status == .ok)
             #expect(try await client.get("/api/v1/auths/", token: key).status == .unauthorized)
+        }
+    }
+
+    /// Whoever learnt an old password may have made an API key with it: a password change or a
+    /// reset (by an admin or the operator's CLI) revokes it, and the owner is told.
+    @Test("API keys do not survive a password change or a reset")
+    func apiKeysEndWithThePassword() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            let admin = try await client.signUp("admin@example.com", password: "correct horse")
+            let first = try #require(try await client.post("/api/v1/auths/api_key", [:], token: admin.token).json["api_key"] as? String)
+            #expect(try await client.get("/api/v1/auths/", token: first).status == .ok, "the key works before")
+            let changed = try await client.post("/api/v1/auths/update/password", ["password": "correct horse", "new_password": "battery staple 2"],
+                                                token: admin.token)
+            #expect(changed.status == .ok && changed.json["api_key_revoked"] as? Bool == true, "\(changed.status) \(changed.json)")
+            #expect(try await client.get("/api/v1/auths/", token: first).status == .unauthorized, "the key made before the change is dead")
+            let again = try await client.post("/api/v1/auths/update/password", ["password": "battery staple 2", "new_password": "third password 3"],
+                                              token: admin.token)
+            #expect(again.json["api_key_revoked"] as? Bool == false, "nothing to revoke the second time: \(again.json)")
+
+            // An admin's reset and the operator's CLI reset end an employee's key too.
+            let added = try await client.post("/api/v1/auths/add", ["name": "Emil", "email": "emil@example.com", "password": "password123"], token: admin.token)
+            let emilID = try #require(added.json["id"] as? String, "\(added.json)")
+            let emil = try await client.post("/api/v1/auths/signin", ["email": "emil@example.com", "password": "password123"])
+            let emilToken = try #require(emil.json["token"] as? String)
+            let emilKey = try #require(try await client.post("/api/v1/auths/api_key", [:], token: emilToken).json["api_key"] as? String)
+            let reset = try await client.post("/api/v1/users/\(emilID)/update", ["password": "new password 4"], token: admin.token)
+            #expect(reset.status == .ok, "\(reset.status) \(reset.detail)")
+            #expect(try await client.get("/api/v1/auths/", token: emilKey).status == .unauthorized, "an admin's reset ends the key")
+            let emil2 = try #require(try await client.post("/api/v1/auths/signin", ["email": "emil@example.com", "password": "new password 4"]).json["token"] as? String)
+            let emilKey2 = try #require(try await client.post("/api/v1/auths/api_key", [:], token: emil2).json["api_key"] as? String)
+            _ = try await agent.services.resetPassword(email: "emil@example.com", password: "cli password 5")
+            #expect(try await client.get("/api/v1/auths/", token: emilKey2).status == .unauthorized, "the operator's CLI reset ends the key")
+        }
+    }
+
+    /// An avatar is an image, never an address: a path made every viewer's browser call it with
+    /// their cookies (e.g. sign-out), an outside URL tells a stranger who looked.
+    @Test("avatars are base64 images only")
+    func avatarsAreImagesOnly() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            let admin = try await client.signUp("admin@example.com")
+            for bad in ["/api/v1/auths/signout", "//evil.example/x.png", "https://tracker.example/p.gif", "data:image/svg+xml;base64,PHN2Zz4=",
+                        "data:text/html;base64,PGgxPg=="] {
+                let response = try await client.post("/api/v1/auths/update/profile", ["name": "Ada", "profile_image_url": bad], token: admin.token)
+                #expect(response.status == .badRequest && response.detail.contains("PNG, JPEG, GIF or WebP"), "\(bad): \(response.status) \(response.detail)")
+            }
+            let png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+            let good = try await client.post("/api/v1/auths/update/profile", ["name": "Ada", "profile_image_url": png], token: admin.token)
+            #expect(good.status == .ok && good.json["profile_image_url"] as? String == png, "\(good.status) \(good.detail)")
         }
     }
 }

@@ -111,6 +111,11 @@ struct SignUpTests {
             (["name": "A", "email": "a@example.com", "password": "short"], "at least 8"),
             (["name": "A", "email": "a@example.com", "password": String(repeating: "é", count: 37)], "at most 72 bytes"),
             (["name": "  ", "email": "a@example.com", "password": "password123"], "name must not be empty"),
+            // SQLite would store "nul\0x@example.com" cut at the NUL; an ESC reaches the operator's terminal.
+            (["name": "A", "email": "nul\u{0}x@example.com", "password": "password123"], "control or invisible characters"),
+            (["name": "Eve\u{1B}]0;pwned\u{07}", "email": "a@example.com", "password": "password123"], "control or invisible characters"),
+            (["name": "Bob\u{202E}nimda", "email": "a@example.com", "password": "password123"], "direction override"),
+            (["name": "Line\nbreak", "email": "a@example.com", "password": "password123"], "control or invisible characters"),
         ] as [([String: String], String)]
     )
     func badInput(form: [String: String], message: String) async throws {
@@ -120,6 +125,22 @@ struct SignUpTests {
             #expect(response.status == .badRequest)
             #expect(response.detail.contains(message), "\(response.detail)")
             #expect(try await agent.services.users.count() == 0)
+        }
+    }
+
+    /// Names people really have stay allowed: accents, scripts, ZWNJ (Persian), emoji joined by ZWJ.
+    @Test("real names with joiners and emoji are accepted")
+    func realNames() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            let admin = try await client.signUp("admin@example.com", name: "Zoë Łukasiewicz")
+            #expect(admin.role == "admin")
+            for (index, name) in ["مهرداد\u{200C}ها", "Ada 👩\u{200D}💻", "山田 太郎"].enumerated() {
+                let added = try await client.post("/api/v1/auths/add", ["name": name, "email": "p\(index)@example.com", "password": "password123"],
+                                                  token: admin.token)
+                #expect(added.status == .ok, "\(name): \(added.status) \(added.detail)")
+                #expect(added.json["name"] as? String == name)
+            }
         }
     }
 

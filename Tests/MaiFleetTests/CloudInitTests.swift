@@ -37,6 +37,10 @@ import Testing
         #expect(text.contains("  - path: /etc/caddy/mai-agent.caddy\n    owner: root:root\n    permissions: \"0644\"\n    content: |\n" + snippet))
         #expect(text.contains("      \temail ops@example.com\n"))
         #expect(text.utf8.count < 32 * 1024)
+        // Only root may reach the metadata service (which hands out this very file).
+        #expect(text.contains("  - path: /etc/nftables.conf\n"))
+        #expect(text.contains("      \t\tip daddr 169.254.169.254 meta skuid != 0 reject\n"))
+        #expect(text.contains("  - [nft, -f, /etc/nftables.conf]\n") && text.contains("  - nftables\n"))
     }
 
     @Test func userDataHasNoSecretBesidesTheHostKey() throws {

@@ -77,6 +77,19 @@ struct IntegrationDeployTests {
         #expect(v1.status == 0, "deploy v1: \(v1.out)\n\(v1.err)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
         for host in fleet.hosts { #expect(publicHealth(host) == 200, "\(host.name) answers /health through Caddy") }
+        // The metadata service hands out the user data, host key included: root on the host may read
+        // it (cloud-init at boot), the agent's container may not (the user data's nftables rule).
+        let fetch = "exec 3<>/dev/tcp/169.254.169.254/80 && printf 'GET /hetzner/v1/userdata HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"
+        let asRoot = try await onHost(fleet.hosts[0], RemoteCommand(["bash", "-c", fetch]))
+        #expect(asRoot.succeeded && asRoot.stdoutText.contains("ed25519_private"), "root reads the metadata: \(asRoot.stdoutText.prefix(200)) \(asRoot.stderrText)")
+        // In the container, the same shell reaches the agent's own port (so a failure below is the
+        // refusal, not a missing tool) but not the metadata service.
+        let probe = "(exec 3<>/dev/tcp/127.0.0.1/$PORT) && echo own-port-open; " + fetch + " && echo metadata-open"
+        let fromAgent = try await onHost(fleet.hosts[0], RemoteCommand(["podman", "exec", "mai-agent", "bash", "-c", probe]))
+        #expect(fromAgent.stdoutText.contains("own-port-open") && !fromAgent.stdoutText.contains("metadata-open")
+                && !fromAgent.stdoutText.contains("PRIVATE KEY") && fromAgent.stderrText.contains("refused"),
+                "the agent's container must not reach the metadata service: exit \(fromAgent.exitStatus) \(fromAgent.stdoutText.prefix(200)) \(fromAgent.stderrText)")
+
         // Sign-up is closed on a deployed agent: a stranger who reaches the new domain first does not
         // become its admin, and the page does not offer to create one.
         var passwords: [String: String] = [:]

@@ -168,7 +168,8 @@ def test_migrate_then_serve(tmp_path: Path):
 
     agent = start_agent(data)
     try:
-        assert requests.get(agent.url + "/health/db", timeout=5).status_code == 200
+        assert requests.get(agent.url + "/health", timeout=5).status_code == 200
+        assert requests.get(agent.url + "/health/db", timeout=5).status_code == 401  # administrators only
         config = requests.get(agent.url + "/api/config", timeout=5).json()
         assert config["onboarding"] is True
     finally:

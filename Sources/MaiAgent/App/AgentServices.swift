@@ -118,7 +118,7 @@ public struct AgentServices: Sendable {
     }
 
     var accounts: AccountService {
-        AccountService(users: users, sessions: sessions, settings: settings, tokens: tokens, hasher: hasher,
+        AccountService(users: users, sessions: sessions, apiKeys: apiKeys, settings: settings, tokens: tokens, hasher: hasher,
                        throttle: throttle, clock: clock, refreshLifetime: config.refreshTokenLifetime.seconds ?? 2_592_000)
     }
 }

@@ -5,6 +5,7 @@ import Logging
 public struct AccountService: Sendable {
     let users: any UserRepository
     let sessions: any SessionRepository
+    let apiKeys: any APIKeyRepository
     let settings: SettingsReader
     let tokens: TokenService
     let hasher: PasswordHasher
@@ -115,8 +116,11 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Changes the caller's password after checking the current one; ends every other session.
-    func changePassword(of identity: Identity, current: String, new: String) async throws {
+    /// Changes the caller's password after checking the current one; ends every other session and
+    /// revokes the account's API key (whoever learnt the old password may have made one). Returns
+    /// whether there was a key to revoke, so the owner can be told.
+    @discardableResult
+    func changePassword(of identity: Identity, current: String, new: String) async throws -> Bool {
         try Credentials.validateNewPassword(new)
         guard try await hasher.verify(current, against: identity.user.passwordHash) else {
             throw APIError(.badRequest, "The current password is not correct.")
@@ -124,15 +128,19 @@ public struct AccountService: Sendable {
         let hash = try await hasher.hash(new)
         _ = try await users.update(id: identity.user.id, now: clock.seconds) { $0.passwordHash = hash }
         try await sessions.revokeAll(userID: identity.user.id, reason: "password changed", now: clock.seconds, keeping: identity.sessionID)
+        let revoked = try await apiKeys.delete(userID: identity.user.id)
         throttle.forget(email: identity.user.email)
+        return revoked
     }
 
-    /// Sets a password as an administrator or operator: ends every session of the account.
+    /// Sets a password as an administrator or operator: ends every session of the account and
+    /// revokes its API key.
     func resetPassword(userID: String, to password: String) async throws -> UserRecord {
         try Credentials.validateNewPassword(password)
         let hash = try await hasher.hash(password)
         let user = try await users.update(id: userID, now: clock.seconds) { $0.passwordHash = hash }
         try await sessions.revokeAll(userID: userID, reason: "password reset", now: clock.seconds, keeping: nil)
+        _ = try await apiKeys.delete(userID: userID)
         throttle.forget(email: user.email)
         return user
     }

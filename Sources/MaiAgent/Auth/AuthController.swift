@@ -11,7 +11,9 @@ struct AuthController {
         routes.post("\(base)/signup", .open, use: signUp)
         routes.post("\(base)/signin", .open, use: signIn)
         routes.post("\(base)/refresh", .open, use: refresh)
-        routes.get("\(base)/signout", .open, use: signOut)
+        // POST only: a GET with an effect can be fired by any <img src> (a hostile avatar signed the
+        // admin out each time Users was opened).
+        routes.post("\(base)/signout", .open, use: signOut)
         routes.get("\(base)/", .signedIn, use: sessionUser)
         routes.post("\(base)/update/password", .signedIn, use: updatePassword)
         routes.post("\(base)/update/profile", .signedIn, use: updateProfile)
@@ -75,11 +77,11 @@ struct AuthController {
         return SessionUserResponse(user: identity.user, token: identity.method == .apiKey ? nil : token, expiresAt: nil, refreshToken: nil)
     }
 
-    @Sendable func updatePassword(_ request: Request, context: AgentRequestContext) async throws -> StatusResponse {
+    @Sendable func updatePassword(_ request: Request, context: AgentRequestContext) async throws -> PasswordChangedResponse {
         var request = request
         let form = try await request.decodeJSON(as: PasswordChangeForm.self, limit: limit)
-        try await services.accounts.changePassword(of: try context.requireIdentity(), current: form.password, new: form.new_password)
-        return StatusResponse()
+        let revoked = try await services.accounts.changePassword(of: try context.requireIdentity(), current: form.password, new: form.new_password)
+        return PasswordChangedResponse(api_key_revoked: revoked)
     }
 
     @Sendable func updateProfile(_ request: Request, context: AgentRequestContext) async throws -> UserResponse {

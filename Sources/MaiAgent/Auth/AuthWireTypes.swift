@@ -125,6 +125,13 @@ struct StatusResponse: ResponseCodable {
     var status: Bool = true
 }
 
+/// `POST /api/v1/auths/update/password`: `api_key_revoked` tells the owner their API key is gone
+/// (a new one can be made in Settings).
+struct PasswordChangedResponse: ResponseCodable {
+    var status: Bool = true
+    var api_key_revoked: Bool
+}
+
 extension UserRecord {
     var profile_image_url_or_default: String { profileImageURL.isEmpty ? "/static/user.svg" : profileImageURL }
 }

@@ -120,12 +120,10 @@ struct CompletionService: Sendable {
             if let parent = form.parent_id, !messages.contains(where: { $0.id == parent }) {
                 throw APIError(.badRequest, "parent_id is not a message of this chat.")
             }
-            userMessageID = Self.sane(form.user_message_id) ?? UUID().uuidString.lowercased()
-            try await services.chats.append(
-                ChatMessageRecord(id: userMessageID, chatID: chatID, parentID: form.parent_id, role: .user, content: content,
-                                  model: nil, status: .complete, error: nil, createdAt: now, updatedAt: now),
-                userID: userID
-            )
+            userMessageID = try await appendWithUniqueID(
+                ChatMessageRecord(id: Self.sane(form.user_message_id) ?? UUID().uuidString.lowercased(), chatID: chatID, parentID: form.parent_id,
+                                  role: .user, content: content, model: nil, status: .complete, error: nil, createdAt: now, updatedAt: now),
+                userID: userID)
             if ChatTitle.isPlaceholder(chat.title), !messages.contains(where: { $0.role == .user }) {
                 _ = try await services.chats.update(id: chatID, userID: userID, now: now) { $0.title = ChatTitle.make(from: content) }
             }
@@ -133,16 +131,32 @@ struct CompletionService: Sendable {
         let all = try await services.chats.find(id: chatID, userID: userID)?.messages ?? []
         let branch = ChatTree.branch(endingAt: userMessageID, in: all)
         plan.request.messages = branch.map { ProviderChatRequest.Message(role: $0.role.rawValue, content: $0.content) }
-        let assistantID = Self.sane(form.assistant_message_id).flatMap { id in all.contains { $0.id == id } ? nil : id } ?? UUID().uuidString.lowercased()
-        try await services.chats.append(
-            ChatMessageRecord(id: assistantID, chatID: chatID, parentID: userMessageID, role: .assistant, content: "",
-                              model: plan.entry.id, status: .streaming, error: nil, createdAt: now, updatedAt: now),
-            userID: userID
-        )
+        let requestedAssistantID = Self.sane(form.assistant_message_id).flatMap { id in all.contains { $0.id == id } ? nil : id }
+        let assistantID = try await appendWithUniqueID(
+            ChatMessageRecord(id: requestedAssistantID ?? UUID().uuidString.lowercased(), chatID: chatID, parentID: userMessageID, role: .assistant,
+                              content: "", model: plan.entry.id, status: .streaming, error: nil, createdAt: now, updatedAt: now),
+            userID: userID)
         plan.chatID = chatID
         plan.userMessageID = userMessageID
         plan.assistantMessageID = assistantID
         plan.request.sessionID = chatID
+    }
+
+    /// Appends `message` and returns its id. Message ids are unique across every chat, so an id a
+    /// client chose that is taken (by any chat, anyone's) is replaced by a fresh one — never a 500,
+    /// never a half-saved exchange. Other refusals become the chat API's answers.
+    private func appendWithUniqueID(_ message: ChatMessageRecord, userID: String) async throws -> String {
+        do {
+            try await services.chats.append(message, userID: userID)
+            return message.id
+        } catch ChatError.invalidTree {
+            var fresh = message
+            fresh.id = UUID().uuidString.lowercased()
+            try await ChatsController.translating { try await services.chats.append(fresh, userID: userID) }
+            return fresh.id
+        } catch let error as ChatError {
+            throw ChatsController.apiError(for: error)
+        }
     }
 
     /// Starts the upstream call. The request's `generations` row is written first, so a cancel, a

@@ -7,7 +7,10 @@ struct OperationsController {
 
     func addRoutes(to routes: RouteRegistrar) {
         routes.get("/health", .open, use: health)
-        routes.get("/health/db", .open, use: databaseHealth)
+        // A whole-database quick_check: for administrators only (a stranger must not be able to make
+        // the agent scan its database at will). maictl health reads the same through the admin API;
+        // load balancers use the cheap /health.
+        routes.get("/health/db", .admin, use: databaseHealth)
         routes.get("/api/version", .open, use: version)
         routes.get("/api/config", .open, use: publicConfig)
         routes.get("/metrics", .admin, use: metrics)

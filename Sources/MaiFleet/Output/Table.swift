@@ -1,7 +1,10 @@
+import MaiCore
+
 /// A plain-text table: a header row and aligned columns, for stdout.
 ///
 /// Columns are separated by two spaces; numbers may be right-aligned. Widths count characters
-/// (grapheme clusters), so names with accents line up. No trailing spaces.
+/// (grapheme clusters), so names with accents line up. No trailing spaces. Cells hold text from
+/// clients' agents, so control characters and bidi overrides are neutralised (`TerminalSafe`).
 public struct Table: Sendable {
     /// How a column's cells are aligned.
     public enum Alignment: Sendable {
@@ -41,7 +44,7 @@ public struct Table: Sendable {
     public func render() -> String {
         let cells = ([columns.map(\.title)] + rows).map { row in
             columns.indices.map { index in
-                index < row.count ? row[index].replacingNewlines() : ""
+                index < row.count ? TerminalSafe.cell(row[index].replacingNewlines()) : ""
             }
         }
         let widths = columns.indices.map { index in cells.map { $0[index].count }.max() ?? 0 }

@@ -38,6 +38,7 @@ packages:
   - curl
   - ca-certificates
   - sqlite3
+  - nftables
 
 write_files:
   - path: /etc/caddy/Caddyfile
@@ -50,6 +51,22 @@ write_files:
     permissions: "0644"
     content: |
 {{{proxy_snippet}}}
+  # The metadata service hands out this user data — the host key included — for the life of the
+  # server. Only root (cloud-init at boot) may reach it; the agent's container (uid 10001 on the
+  # host network), Caddy and every other user get a refusal. No `flush ruleset`: only this table.
+  - path: /etc/nftables.conf
+    owner: root:root
+    permissions: "0644"
+    content: |
+      #!/usr/sbin/nft -f
+      table inet mai_metadata
+      delete table inet mai_metadata
+      table inet mai_metadata {
+      	chain output {
+      		type filter hook output priority 0; policy accept;
+      		ip daddr 169.254.169.254 meta skuid != 0 reject
+      	}
+      }
   - path: /etc/containers/containers.conf.d/mai.conf
     owner: root:root
     permissions: "0644"
@@ -58,6 +75,8 @@ write_files:
       runtime = "runc"
 
 runcmd:
+  - [systemctl, enable, nftables]
+  - [nft, -f, /etc/nftables.conf]
   # The agent's data volume; the container runs as uid {{{agent_uid}}} (Dockerfile).
   - [install, -d, -m, "0755", /srv/mai]
   - [install, -d, -m, "0700", -o, "{{{agent_uid}}}", -g, "{{{agent_uid}}}", {{{data_dir}}}]

@@ -95,9 +95,7 @@ function sessionEnded() {
 }
 
 function safeImage(url) {
-  return typeof url === 'string' && (url.startsWith('/') || url.startsWith('data:image/')) && !url.startsWith('//')
-    ? url
-    : '/static/user.svg';
+  return typeof url === 'string' && /^data:image\/(png|jpeg|gif|webp);base64,/.test(url) ? url : '/static/user.svg';
 }
 
 function renderSessionBar() {
@@ -422,7 +420,7 @@ function wireForms() {
   const signOut = async () => {
     clearAlert();
     try {
-      await request('/api/v1/auths/signout');
+      await request('/api/v1/auths/signout', { method: 'POST' });
     } catch (error) {
       reportError(error);
     }
