@@ -14,7 +14,9 @@ struct ConnectionsTests {
         let harness = try await SimulatorHarness.start()
         defer { harness.stop() }
         harness.openRouter.registerKey("sk-or-v1-revoked-key-0001", behavior: KeyBehavior(disabled: true))
-        let agent = try await TestAgent()  // no provider in the environment
+        // No provider in the environment; the admin adds the simulator, which runs on loopback:
+        // the operator allows that (an admin-set address is public-only by default).
+        let agent = try await TestAgent(environment: ["ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.1"])
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let refused = try await client.post("/api/v1/connections/new", ["kind": "openrouter", "base_url": harness.openRouterBase, "api_key": "sk-or-v1-revoked-key-0001"], token: tokens.admin)
@@ -80,7 +82,7 @@ struct ConnectionsTests {
 
     @Test("bad connection input is refused clearly")
     func badInput() async throws {
-        let agent = try await TestAgent()
+        let agent = try await TestAgent(environment: ["ALLOW_PRIVATE_PROVIDER_URLS": "127.0.0.1"])
         try await agent.test { client in
             let tokens = try await client.seedAccounts()
             let cases: [([String: Any], String)] = [

@@ -10,7 +10,9 @@ import Testing
 @Suite("Providers")
 struct ProviderTests {
     static func providers(_ harness: SimulatorHarness, readTimeout: Int = 15) -> [(String, any ChatProvider)] {
-        let http = UpstreamHTTP(readTimeoutSeconds: readTimeout)
+        // The simulators are the operator's (as if configured in the environment).
+        let http = UpstreamHTTP(readTimeoutSeconds: readTimeout,
+                                outbound: OutboundPolicy(trustedOrigins: [OutboundPolicy.origin(harness.root)!], allowance: .none))
         return [
             ("openrouter", OpenAICompatibleProvider(http: http, baseURL: harness.openRouterBase, apiKey: "sk-or-v1-provider-test", isOpenRouter: true)),
             ("anthropic", AnthropicProvider(http: http, baseURL: harness.root, apiKey: "sk-ant-test")),

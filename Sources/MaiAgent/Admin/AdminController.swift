@@ -130,18 +130,23 @@ struct AdminController {
         guard key.hasPrefix("sk-or-"), key.count <= 256, !key.contains(where: \.isWhitespace) else {
             throw APIError(.badRequest, "That is not an OpenRouter key (they start with sk-or-).")
         }
+        // The operator's key goes to the operator's address only (OPENROUTER_BASE_URL, or
+        // openrouter.ai), never to a base URL an admin set in the web app.
+        let operatorURL = ConnectionStore.trimmed(services.config.providers.openRouterBaseURL.absoluteString)
         let all = try await services.connections.all()
-        var connection = all.first { $0.kind == .openrouter } ?? Connection(
+        var connection = all.first { $0.id == "openrouter" } ?? Connection(
             id: "openrouter", kind: .openrouter, name: ConnectionKind.openrouter.displayName,
-            baseURL: ConnectionStore.trimmed(services.config.providers.openRouterBaseURL.absoluteString), apiKey: nil,
-            modelPrefix: "", enabled: true, source: .database)
-        let old = connection.apiKey
+            baseURL: operatorURL, apiKey: nil, modelPrefix: "", enabled: true, source: .database)
+        let before = connection
+        connection.kind = .openrouter
+        connection.baseURL = operatorURL
         connection.apiKey = Secret(key)
         connection.enabled = true
         connection.source = .database
-        try await ConnectionsController(services: services).check(connection)
-        if let old, old.value != key {
-            try await services.retiredKeys.retire(key: old.value, baseURL: connection.baseURL, now: services.clock.seconds)
+        try await ConnectionProbe(providers: services.providerFactory).check(connection)
+        if let old = before.apiKey, old.value != key {
+            // Rows the old key served are still confirmed with it — at the operator's address too.
+            try await services.retiredKeys.retire(key: old.value, baseURL: operatorURL, now: services.clock.seconds)
         }
         try await services.connections.save(connection)
         try await services.keySetTimes.recordSet(hash: TokenService.sha256Hex(key), now: services.clock.seconds)

@@ -68,7 +68,10 @@ public struct AgentServices: Sendable {
                                            sealer: KeySealer(secret: secret), clock: clock)
         self.catalog = ModelCatalog(ttl: Int64(config.providers.modelsCacheSeconds), clock: clock, logger: logger)
         self.providerFactory = ProviderFactory(
-            http: UpstreamHTTP(readTimeoutSeconds: config.providers.readTimeoutSeconds),
+            http: UpstreamHTTP(
+                readTimeoutSeconds: config.providers.readTimeoutSeconds,
+                outbound: OutboundPolicy(providers: config.providers, extraTrustedURLs: config.providers.embeddingBaseURL.map { [$0] } ?? [])
+            ),
             referer: config.publicURL?.absoluteString, title: config.name
         )
         self.generations = SQLiteGenerationRepository(pool: database.pool)

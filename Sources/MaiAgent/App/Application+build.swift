@@ -21,7 +21,11 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
     AuthController(services: services).addRoutes(to: routes)
     UsersController(services: services).addRoutes(to: routes)
     ModelsController(services: services).addRoutes(to: routes)
-    ConnectionsController(services: services).addRoutes(to: routes)
+    ConnectionsController(
+        connections: services.connections, catalog: services.catalog, providers: services.providerFactory,
+        retiredKeys: services.retiredKeys, keySetTimes: services.keySetTimes, clock: services.clock,
+        maxBodyBytes: services.config.maxJSONBodyBytes
+    ).addRoutes(to: routes)
     CompletionsController(services: services).addRoutes(to: routes)
     UsageController(services: services, refreshSeconds: services.config.usageRefreshSeconds).addRoutes(to: routes)
     ChatsController(services: services).addRoutes(to: routes)

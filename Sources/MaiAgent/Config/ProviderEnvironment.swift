@@ -25,6 +25,10 @@ public struct ProviderEnvironment: Sendable {
     public var readTimeoutSeconds: Int
     /// `MODELS_CACHE_TTL` (300 s): how long a connection's model list is reused.
     public var modelsCacheSeconds: Int
+    /// `RAG_EMBEDDING_BASE_URL` as the operator set it (an address the operator trusts).
+    public var embeddingBaseURL: String?
+    /// `ALLOW_PRIVATE_PROVIDER_URLS`: which non-public addresses admin-set URLs may reach (none).
+    public var privateAddresses: PrivateAddressAllowance
 
     init(_ env: EnvironmentReader) throws(ConfigError) {
         openRouterKey = env.string("OPENROUTER_API_KEY").map(Secret.init)
@@ -38,5 +42,13 @@ public struct ProviderEnvironment: Sendable {
         ollamaBaseURL = try env.httpURL("OLLAMA_BASE_URL")
         readTimeoutSeconds = try env.integer("UPSTREAM_READ_TIMEOUT", default: 120, range: 1...3600, unit: "seconds")
         modelsCacheSeconds = try env.integer("MODELS_CACHE_TTL", default: 300, range: 0...86_400, unit: "seconds")
+        embeddingBaseURL = env.string("RAG_EMBEDDING_BASE_URL")?.trimmingCharacters(in: .whitespaces)
+        switch PrivateAddressAllowance.parse(env.string("ALLOW_PRIVATE_PROVIDER_URLS")) {
+        case .success(let allowance):
+            privateAddresses = allowance
+        case .failure(let invalid):
+            throw ConfigError("ALLOW_PRIVATE_PROVIDER_URLS", "must be 1 (any address) or a comma-separated list of host names, "
+                + "addresses and networks such as ollama.internal,10.0.0.5,192.168.1.0/24; '\(invalid.entry.prefix(60))' is none of those")
+        }
     }
 }

@@ -230,7 +230,7 @@ struct KnowledgeController {
             KnowledgeSettings.Key.maxFileMiB.rawValue: String(settings.maxFileBytes >> 20),
             KnowledgeSettings.Key.userQuotaMiB.rawValue: String(settings.userQuotaBytes >> 20),
         ]
-        return ConfigResponse(values: values, sources: settings.sources, embedding_key_set: knowledge.embeddingKey != nil)
+        return ConfigResponse(values: values, sources: settings.sources, embedding_key_set: knowledge.embeddingKey(for: settings) != nil)
     }
 
     @Sendable func updateConfig(_ request: Request, context: AgentRequestContext) async throws -> JSONResponse<ConfigResponse> {
@@ -238,6 +238,9 @@ struct KnowledgeController {
         let admin = try context.requireIdentity().user.id
         let changes = try await request.decodeJSON(as: [String: String].self, limit: 16 << 10)
         let clean = try KnowledgeSettings.validate(changes)
+        if let url = clean[KnowledgeSettings.Key.embeddingBaseURL.rawValue], !url.isEmpty {
+            try await knowledge.checkEmbeddingAddress(url)
+        }
         let before = try await services.knowledgeSettings()
         try await services.settings.repository.store(clean, by: admin, now: services.clock.seconds)
         let after = try await services.knowledgeSettings()

@@ -75,7 +75,8 @@ struct ProviderError: Error, Sendable, Equatable {
     var message: String
     /// Seconds the upstream asked us to wait (429 `Retry-After`).
     var retryAfter: Int?
-    /// A short machine-readable kind: `auth`, `credits`, `rate_limit`, `upstream`, `timeout`, `network`, `bad_request`.
+    /// A short machine-readable kind: `auth`, `credits`, `rate_limit`, `upstream`, `timeout`, `network`, `bad_request`,
+    /// `blocked_address` (the outbound policy refused the address).
     var kind: String
     /// True when the provider itself answered with this error status (it turned the request down);
     /// false for transport failures, where the request may have reached it.
@@ -91,6 +92,14 @@ struct ProviderError: Error, Sendable, Equatable {
         default: "upstream"
         }
         var error = ProviderError(status: status, message: message, retryAfter: retryAfter, kind: kind)
+        error.answered = true
+        return error
+    }
+
+    /// The outbound policy refused the address: nothing was sent (so nothing can have been
+    /// spent, like an answered refusal).
+    static func blocked(_ refusal: OutboundRefusal) -> ProviderError {
+        var error = ProviderError(status: 502, message: refusal.message, kind: "blocked_address")
         error.answered = true
         return error
     }

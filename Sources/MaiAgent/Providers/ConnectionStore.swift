@@ -29,22 +29,31 @@ struct ConnectionStore: Sendable {
     }
 
     /// Every connection, enabled or not: stored ones replace the environment's with the same id.
+    /// The operator's key is only ever paired with the operator's address: a stored row for an
+    /// environment connection that holds no key of its own (renamed, disabled, …) — or a sealed
+    /// copy of the environment's key, as earlier versions stored on a rename — uses the
+    /// environment's key *and* base URL, whatever base URL the row holds.
     func all() async throws -> [Connection] {
         let stored = try await repository.all()
+        let fromEnvironment = environmentConnections
         var byID: [String: Connection] = [:]
         var order: [String] = []
-        for connection in environmentConnections {
+        for connection in fromEnvironment {
             byID[connection.id] = connection
             order.append(connection.id)
         }
         for record in stored {
             guard let kind = ConnectionKind(rawValue: record.kind) else { continue }
-            let key = record.apiKeySealed.flatMap(sealer.open).map(Secret.init)
-            // A stored row without a key keeps the environment's key (e.g. only renamed or disabled).
-            let inherited = record.apiKeySealed == nil ? byID[record.id]?.apiKey : nil
+            var key = record.apiKeySealed.flatMap(sealer.open).map(Secret.init)
+            var baseURL = record.baseURL
+            if let operated = fromEnvironment.first(where: { $0.id == record.id }), let operatorKey = operated.apiKey,
+               record.apiKeySealed == nil || key == operatorKey {
+                key = operatorKey
+                baseURL = operated.baseURL
+            }
             if byID[record.id] == nil { order.append(record.id) }
-            byID[record.id] = Connection(id: record.id, kind: kind, name: record.name, baseURL: record.baseURL,
-                                         apiKey: key ?? inherited, modelPrefix: record.modelPrefix,
+            byID[record.id] = Connection(id: record.id, kind: kind, name: record.name, baseURL: baseURL,
+                                         apiKey: key, modelPrefix: record.modelPrefix,
                                          enabled: record.enabled, source: .database)
         }
         return order.compactMap { byID[$0] }
@@ -54,13 +63,17 @@ struct ConnectionStore: Sendable {
         try await all().filter(\.enabled)
     }
 
-    /// Stores `connection` (its key sealed), replacing one with the same id.
+    /// Stores `connection` (its key sealed), replacing one with the same id. The environment's own
+    /// key is never written to the database: such a row stores no key, so it keeps following the
+    /// environment (key and base URL; see `all()`).
     func save(_ connection: Connection) async throws {
         let now = clock.seconds
         let existing = try await repository.all().first { $0.id == connection.id }
+        let isEnvironmentKey = connection.apiKey != nil && environmentConnections.contains { $0.id == connection.id && $0.apiKey == connection.apiKey }
+        let key = isEnvironmentKey ? nil : connection.apiKey
         try await repository.save(ConnectionRecord(
             id: connection.id, kind: connection.kind.rawValue, name: connection.name, baseURL: connection.baseURL,
-            apiKeySealed: try connection.apiKey.map { try sealer.seal($0.value) }, keyHint: connection.keyHint,
+            apiKeySealed: try key.map { try sealer.seal($0.value) }, keyHint: key == nil ? "" : connection.keyHint,
             modelPrefix: connection.modelPrefix, enabled: connection.enabled,
             createdAt: existing?.createdAt ?? now, updatedAt: now
         ))

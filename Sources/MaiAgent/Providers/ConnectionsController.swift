@@ -3,9 +3,19 @@ import Hummingbird
 import MaiCore
 
 /// Settings → Connections, for admins: list, add, change, verify, remove provider connections.
-/// Keys go in and never come back out (only a hint such as `sk-or-…a1b2`).
+/// Keys go in and never come back out (only a hint such as `sk-or-…a1b2`). A key is only ever
+/// sent to the address it was entered with: changing a connection's `base_url` needs its key
+/// again, and the operator's keys (environment, fleet key swap) stay with the operator's address.
 struct ConnectionsController {
-    let services: AgentServices
+    let connections: ConnectionStore
+    let catalog: ModelCatalog
+    let providers: ProviderFactory
+    let retiredKeys: RetiredKeys
+    let keySetTimes: KeySetTimes
+    let clock: AgentClock
+    let maxBodyBytes: Int
+
+    var probe: ConnectionProbe { ConnectionProbe(providers: providers) }
 
     func addRoutes(to routes: RouteRegistrar) {
         routes.get("/api/v1/connections/", .admin, use: list)
@@ -48,11 +58,11 @@ struct ConnectionsController {
     }
 
     func connectionList() async throws -> [ConnectionResponse] {
-        let connections = try await services.connections.all()
-        let entries = await services.catalog.entries(for: connections.filter(\.enabled), providers: services.providerFactory)
+        let connections = try await connections.all()
+        let entries = await catalog.entries(for: connections.filter(\.enabled), providers: providers)
         var list: [ConnectionResponse] = []
         for connection in connections {
-            let status = await services.catalog.status(of: connection.id)
+            let status = await catalog.status(of: connection.id)
             list.append(ConnectionResponse(
                 id: connection.id, kind: connection.kind, name: connection.name, base_url: connection.baseURL,
                 key_hint: connection.keyHint, has_key: connection.apiKey != nil, model_prefix: connection.modelPrefix,
@@ -65,18 +75,19 @@ struct ConnectionsController {
 
     @Sendable func create(_ request: Request, context: AgentRequestContext) async throws -> ConnectionResponse {
         var request = request
-        let form = try await request.decodeJSON(as: ConnectionForm.self, limit: services.config.maxJSONBodyBytes)
+        let form = try await request.decodeJSON(as: ConnectionForm.self, limit: maxBodyBytes)
         guard let kind = form.kind else {
             throw APIError(.unprocessableContent, "Missing field 'kind': one of \(ConnectionKind.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        let existing = try await services.connections.all()
+        let existing = try await connections.all()
         let id = existing.contains { $0.id == kind.rawValue } ? "\(kind.rawValue)-\(TokenService.randomHex(bytes: 3))" : kind.rawValue
         var connection = Connection(id: id, kind: kind, name: kind.displayName, baseURL: kind.defaultBaseURL ?? "", apiKey: nil,
                                     modelPrefix: "", enabled: true, source: .database)
         try apply(form, to: &connection)
-        try await check(connection)
-        try await services.connections.save(connection)
-        await services.catalog.invalidate(connection.id)
+        try await probe.checkAddress(connection.baseURL)
+        try await probe.check(connection)
+        try await connections.save(connection)
+        await catalog.invalidate(connection.id)
         context.logger.info("connection added", metadata: ["mai.op": "connections.add", "mai.connection": .string(id)])
         return try await response(for: connection.id)
     }
@@ -84,8 +95,8 @@ struct ConnectionsController {
     @Sendable func update(_ request: Request, context: AgentRequestContext) async throws -> ConnectionResponse {
         var request = request
         let id = try context.parameters.require("id")
-        let form = try await request.decodeJSON(as: ConnectionForm.self, limit: services.config.maxJSONBodyBytes)
-        guard var connection = try await services.connections.all().first(where: { $0.id == id }) else {
+        let form = try await request.decodeJSON(as: ConnectionForm.self, limit: maxBodyBytes)
+        guard var connection = try await connections.all().first(where: { $0.id == id }) else {
             throw APIError(.notFound, "No connection '\(id.prefix(64))'.")
         }
         if let kind = form.kind, kind != connection.kind {
@@ -94,18 +105,22 @@ struct ConnectionsController {
         let before = connection
         try apply(form, to: &connection)
         connection.source = .database
+        if connection.baseURL != before.baseURL {
+            try requireKeyForNewAddress(form, before: before)
+            try await probe.checkAddress(connection.baseURL)
+        }
         if connection.enabled, connection.apiKey != before.apiKey || connection.baseURL != before.baseURL || !before.enabled {
-            try await check(connection)
+            try await probe.check(connection)
         }
         if connection.kind == .openrouter, let old = before.apiKey, old != connection.apiKey {
             // Rows the old key served are still confirmed with it.
-            try await services.retiredKeys.retire(key: old.value, baseURL: before.baseURL, now: services.clock.seconds)
+            try await retiredKeys.retire(key: old.value, baseURL: before.baseURL, now: clock.seconds)
         }
-        try await services.connections.save(connection)
+        try await connections.save(connection)
         if connection.kind == .openrouter, let key = connection.apiKey, key != before.apiKey {
-            try await services.keySetTimes.recordSet(hash: TokenService.sha256Hex(key.value), now: services.clock.seconds)
+            try await keySetTimes.recordSet(hash: TokenService.sha256Hex(key.value), now: clock.seconds)
         }
-        await services.catalog.invalidate(id)
+        await catalog.invalidate(id)
         context.logger.info("connection changed", metadata: ["mai.op": "connections.update", "mai.connection": .string(id)])
         return try await response(for: id)
     }
@@ -118,13 +133,13 @@ struct ConnectionsController {
 
     @Sendable func verify(_ request: Request, context: AgentRequestContext) async throws -> VerifyResponse {
         let id = try context.parameters.require("id")
-        guard let connection = try await services.connections.all().first(where: { $0.id == id }) else {
+        guard let connection = try await connections.all().first(where: { $0.id == id }) else {
             throw APIError(.notFound, "No connection '\(id.prefix(64))'.")
         }
         do {
-            try await check(connection)
-            await services.catalog.invalidate(id)
-            let count = await services.catalog.entries(for: [connection], providers: services.providerFactory).count
+            try await probe.check(connection)
+            await catalog.invalidate(id)
+            let count = await catalog.entries(for: [connection], providers: providers).count
             return VerifyResponse(ok: true, models: count, detail: nil)
         } catch let error as APIError {
             return VerifyResponse(ok: false, models: 0, detail: error.detail)
@@ -133,11 +148,11 @@ struct ConnectionsController {
 
     @Sendable func delete(_ request: Request, context: AgentRequestContext) async throws -> StatusResponse {
         let id = try context.parameters.require("id")
-        if services.connections.environmentConnections.contains(where: { $0.id == id }) {
+        if connections.environmentConnections.contains(where: { $0.id == id }) {
             throw APIError(.badRequest, "'\(id)' comes from the server's environment and cannot be removed here; disable it instead.")
         }
-        guard try await services.connections.delete(id: id) else { throw APIError(.notFound, "No connection '\(id.prefix(64))'.") }
-        await services.catalog.invalidate(id)
+        guard try await connections.delete(id: id) else { throw APIError(.notFound, "No connection '\(id.prefix(64))'.") }
+        await catalog.invalidate(id)
         context.logger.info("connection removed", metadata: ["mai.op": "connections.delete", "mai.connection": .string(id)])
         return StatusResponse()
     }
@@ -176,22 +191,20 @@ struct ConnectionsController {
         }
     }
 
-    /// Proves the connection works before it is saved: OpenRouter's `GET /key` (the key is valid),
-    /// otherwise the model list.
-    func check(_ connection: Connection) async throws {
-        do {
-            if connection.kind == .openrouter {
-                struct KeyInfo: Decodable { struct Data: Decodable { var label: String? }; var data: Data }
-                _ = try await services.providerFactory.http.json(
-                    KeyInfo.self, .GET, "\(connection.baseURL)/key",
-                    headers: [("Authorization", "Bearer \(connection.apiKey?.value ?? "")")]
-                )
-            } else {
-                _ = try await services.providerFactory.provider(for: connection).models()
-            }
-        } catch let error as ProviderError {
-            throw APIError(.badRequest, "\(connection.kind.displayName) refused the connection (\(error.status): \(error.message)). Check the key and address.")
+    /// A key goes only to the address it was entered with. Moving a connection that has a key to
+    /// another address therefore needs a key entered with it; the operator's key (from the
+    /// environment) is then no longer used for this connection.
+    func requireKeyForNewAddress(_ form: ConnectionForm, before: Connection) throws {
+        guard let key = before.apiKey else { return }
+        if let entered = form.api_key?.trimmingCharacters(in: .whitespacesAndNewlines), !entered.isEmpty { return }
+        let operatorKey = connections.environmentConnections.contains { $0.id == before.id && $0.apiKey == key }
+        if operatorKey {
+            throw APIError(.badRequest, "'\(before.name)' uses the operator's key from the server's environment, and that key is only sent to "
+                + "\(before.baseURL). To use another base_url, enter a key for that address in api_key in the same change; "
+                + "the operator's key is then no longer used for this connection.")
         }
+        throw APIError(.badRequest, "A key is only sent to the address it was entered for: to change the base_url of '\(before.name)', "
+            + "enter its api_key again in the same change.")
     }
 
     func response(for id: String) async throws -> ConnectionResponse {

@@ -10,6 +10,8 @@ struct UpstreamHTTP: Sendable {
     /// The read timeout whose process-wide client this uses; the client is made on first use, so
     /// an agent that never calls a provider never pays for one.
     let readTimeoutSeconds: Int
+    /// Which addresses may be called: the operator's as configured, others only when public.
+    let outbound: OutboundPolicy
     var client: HTTPClient { Self.shared(readTimeoutSeconds: readTimeoutSeconds) }
     /// Deadline for the response head (connect, send, the provider's time to first byte).
     var headTimeout: TimeAmount = .seconds(60)
@@ -35,13 +37,22 @@ struct UpstreamHTTP: Sendable {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
         configuration.httpVersion = .automatic
         configuration.decompression = .enabled(limit: .ratio(25))
+        // A redirect would reach an address the outbound policy never checked (a public URL
+        // answering 302 to 169.254.169.254); providers' APIs do not redirect.
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Sends `body` as JSON and returns the response once its head arrived with a 2xx status.
     /// - Throws: `ProviderError` for any other status (with the upstream's message) and for
-    ///   transport failures (502 network, 504 timeout).
+    ///   transport failures (502 network, 504 timeout); kind `blocked_address` when the outbound
+    ///   policy refuses the address (nothing was sent).
     func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: Data?) async throws -> HTTPClientResponse {
+        do {
+            try await outbound.check(url)
+        } catch let refusal as OutboundRefusal {
+            throw ProviderError.blocked(refusal)
+        }
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -95,21 +106,48 @@ struct UpstreamHTTP: Sendable {
         }
     }
 
-    /// The provider's reason from an error body: OpenAI/OpenRouter `{"error":{"message"}}`,
-    /// Anthropic `{"error":{"type","message"}}`, Gemini `{"error":{"message","status"}}`, or the text.
+    /// What an admin or employee is shown of an error answer: the provider's own
+    /// `{"error":{"message"}}` (OpenAI, OpenRouter, Anthropic, Gemini, Ollama's `/v1`) or Ollama's
+    /// `{"error":"…"}`, without control characters and at most 200 characters; otherwise only
+    /// the status. Never the raw body: an internal page answering an error must not be read back
+    /// through the agent.
     static func upstreamMessage(_ text: String, status: Int) -> String {
         struct Envelope: Decodable {
             struct Inner: Decodable { var message: String? }
             var error: Inner?
-            var message: String?
-            var detail: String?
         }
-        if let data = text.data(using: .utf8), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
-           let message = envelope.error?.message ?? envelope.message ?? envelope.detail, !message.isEmpty {
-            return message
+        struct PlainEnvelope: Decodable {
+            var error: String
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? "HTTP \(status)" : String(trimmed.prefix(300))
+        let data = Data(text.utf8)
+        let message = (try? JSONDecoder().decode(Envelope.self, from: data))?.error?.message
+            ?? (try? JSONDecoder().decode(PlainEnvelope.self, from: data))?.error
+        let cleaned = sanitized(message ?? "", limit: 200)
+        return cleaned.isEmpty ? "HTTP \(status) without an error message" : cleaned
+    }
+
+    /// `text` on one line: control and format characters (terminal escapes, bidi overrides)
+    /// become spaces, runs of white space one space, at most `limit` characters.
+    static func sanitized(_ text: String, limit: Int) -> String {
+        var result = ""
+        var count = 0
+        var lastWasSpace = true
+        for scalar in text.unicodeScalars {
+            let category = scalar.properties.generalCategory
+            let isSpace = scalar.properties.isWhitespace || category == .control || category == .format
+                || category == .lineSeparator || category == .paragraphSeparator
+            if isSpace {
+                if !lastWasSpace { result.unicodeScalars.append(" "); count += 1 }
+                lastWasSpace = true
+            } else {
+                result.unicodeScalars.append(scalar)
+                count += 1
+                lastWasSpace = false
+            }
+            if count >= limit { break }
+        }
+        if result.hasSuffix(" ") { result.removeLast() }
+        return result
     }
 
     static func transportError(_ error: HTTPClientError, url: String) -> ProviderError {
