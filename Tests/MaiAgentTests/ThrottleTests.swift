@@ -83,4 +83,68 @@ struct ThrottleTests {
             #expect(wrong.detail == ghost.detail)
         }
     }
+
+    /// Attempts are counted before their bcrypt check: 25 at once on one account from one address
+    /// (24 wrong, 1 right) get at most the pair's allowance of wrong-password answers — once all
+    /// 24 wrong ones were checked, because each was counted only after its check.
+    @Test("concurrent guesses see each other: no more checked than the allowance")
+    func concurrentGuesses() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in _ = try await client.signUp("admin@example.com") }
+        let statuses = try await agent.testLive { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<25 {
+                    group.addTask {
+                        try await client.signIn("admin@example.com", password: index == 12 ? "correct horse" : "wrong guess \(index)",
+                                                address: "203.0.113.7").status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let wrong = statuses.filter { $0 == .badRequest }.count
+        #expect(wrong <= SignInThrottle.Policy().pairAllowance + 1, "wrong passwords checked: \(wrong) of 24 (\(statuses))")
+        #expect(statuses.allSatisfy { [.ok, .badRequest, .tooManyRequests].contains($0) }, "\(statuses)")
+        #expect(statuses.filter { $0 == .tooManyRequests }.count >= 25 - SignInThrottle.Policy().pairAllowance - 2, "\(statuses)")
+    }
+
+    /// The known-address exemption comes from the database (the sessions keep their address), so a
+    /// restart does not hand an attacker the owner's lock-out: a fresh throttle — as after a restart —
+    /// still lets the owner's address pass the e-mail lock.
+    @Test("the owner's known address survives a restart of the throttle")
+    func knownAddressFromTheDatabase() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            try await client.signUp("admin@example.com")
+            #expect(try await client.signIn("admin@example.com", address: "10.9.9.9").status == .ok)
+        }
+        let user = try #require(try await agent.services.users.find(email: "admin@example.com"))
+        #expect(try await agent.services.sessions.hasSignedIn(userID: user.id, from: "10.9.9.9"))
+        #expect(try await !agent.services.sessions.hasSignedIn(userID: user.id, from: "203.0.113.5"))
+        let fresh = SignInThrottle()
+        for index in 0..<12 { fresh.recordFailure(email: "admin@example.com", address: "203.0.113.\(index)", now: 1000) }
+        #expect(fresh.admit(email: "admin@example.com", address: "203.0.113.200", knownAddress: false, now: 1001) != nil, "a stranger is held by the e-mail lock")
+        #expect(fresh.admit(email: "admin@example.com", address: "10.9.9.9", knownAddress: true, now: 1001) == nil, "the owner's address is not")
+    }
+
+    /// One bound on bcrypt work for the whole agent: beyond it, an answer at once (503, Retry-After)
+    /// instead of a queue that made a real user's sign-in take 14 s during a flood.
+    @Test("bcrypt work beyond the bound is refused at once")
+    func bcryptBound() async throws {
+        let gate = BcryptGate(limit: 2)
+        let releaseFirst = AsyncStream<Void>.makeStream(), releaseSecond = AsyncStream<Void>.makeStream()
+        let started = AsyncStream<Void>.makeStream()
+        let first = Task { try await gate.run { started.continuation.yield(); for await _ in releaseFirst.stream { break }; return 1 } }
+        let second = Task { try await gate.run { started.continuation.yield(); for await _ in releaseSecond.stream { break }; return 2 } }
+        var iterator = started.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        _ = await iterator.next()
+        // Both are inside the gate and stay there until released: a third is refused, whatever the timing.
+        let refused = await #expect(throws: APIError.self) { _ = try await gate.run { 3 } }
+        #expect(refused?.status == .serviceUnavailable && refused?.headers[.retryAfter] == "2", "\(String(describing: refused))")
+        releaseFirst.continuation.finish()
+        releaseSecond.continuation.finish()
+        #expect(try await first.value + second.value == 3)
+        #expect(try await gate.run { 4 } == 4, "free again once the work ended")
+    }
 }

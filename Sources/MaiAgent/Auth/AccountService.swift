@@ -46,22 +46,33 @@ public struct AccountService: Sendable {
     func signIn(_ form: SignInForm, origin: Origin) async throws -> SignedIn {
         let email = form.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let now = clock.seconds
-        if let wait = throttle.retryAfter(email: email, address: origin.address, now: now) {
+        let user = try await users.find(email: email)
+        // Addresses the account signed in from before are in its sessions (kept across restarts):
+        // from them, a lock someone else caused on the e-mail does not apply.
+        var known = false
+        if let user { known = try await sessions.hasSignedIn(userID: user.id, from: origin.address) }
+        // Counted before the bcrypt check, so attempts running at the same time see each other.
+        if let wait = throttle.admit(email: email, address: origin.address, knownAddress: known, now: now) {
             throw APIError(
                 .tooManyRequests,
                 "Too many failed sign-ins. Try again in \(Self.describe(seconds: wait)).",
                 headers: [.retryAfter: String(wait)]
             )
         }
-        guard let user = try await users.find(email: email) else {
-            try await hasher.verifyNothing(form.password)
-            throttle.recordFailure(email: email, address: origin.address, now: now)
-            throw Self.wrongCredentials
+        let matches: Bool
+        do {
+            if let user {
+                matches = try await hasher.verify(form.password, against: user.passwordHash)
+            } else {
+                try await hasher.verifyNothing(form.password)
+                matches = false
+            }
+        } catch {
+            // Not checked (the server was too busy): not a failure of this person's.
+            throttle.cancel(email: email, address: origin.address)
+            throw error
         }
-        guard try await hasher.verify(form.password, against: user.passwordHash) else {
-            throttle.recordFailure(email: email, address: origin.address, now: now)
-            throw Self.wrongCredentials
-        }
+        guard let user, matches else { throw Self.wrongCredentials }
         guard user.isActive else {
             throw APIError(.forbidden, "This account has been deactivated. Ask your administrator to re-activate it.")
         }

@@ -1,23 +1,34 @@
+import Hummingbird
 import HummingbirdBcrypt
+import NIOCore
 import NIOPosix
 import Synchronization
 
 /// bcrypt hashing on the thread pool: a hash takes ~0.25 s at cost 12 and must not block an event loop.
+///
+/// At most `maximumConcurrent` hashes run or wait at once, agent-wide: beyond that a request is
+/// refused at once (503 with Retry-After) instead of queueing behind a flood of sign-ins — 60
+/// concurrent attempts once made a real user's sign-in take 14 s.
 public struct PasswordHasher: Sendable {
     public let cost: UInt8
     private let dummy = DummyHash()
+    private let gate: BcryptGate
 
-    public init(cost: UInt8) {
+    /// The default bound: four per core, so the wait behind a full gate stays about a second.
+    public static var defaultConcurrency: Int { max(4, 4 * System.coreCount) }
+
+    public init(cost: UInt8, maximumConcurrent: Int = PasswordHasher.defaultConcurrency) {
         self.cost = cost
+        self.gate = BcryptGate(limit: maximumConcurrent)
     }
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await gate.run { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) } }
     }
 
     public func verify(_ password: String, against hash: String) async throws -> Bool {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        try await gate.run { try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) } }
     }
 
     /// Spends the time a real verification would, so a wrong e-mail and a wrong password
@@ -38,4 +49,28 @@ public struct PasswordHasher: Sendable {
 /// A hash of nothing, made once, compared against when the e-mail is unknown.
 private final class DummyHash: Sendable {
     let value = Mutex<String?>(nil)
+}
+
+/// The agent-wide admission count of bcrypt work.
+final class BcryptGate: Sendable {
+    let limit: Int
+    private let running = Mutex(0)
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let admitted = running.withLock { count -> Bool in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            throw APIError(.serviceUnavailable, "The server is busy checking other passwords. Try again in a few seconds.",
+                           headers: [.retryAfter: "2"])
+        }
+        defer { running.withLock { $0 -= 1 } }
+        return try await body()
+    }
 }

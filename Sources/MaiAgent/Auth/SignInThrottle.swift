@@ -7,10 +7,13 @@ import Synchronization
 ///   pair for twice as long as the last (from `baseLockout`, at most `maxLockout`);
 /// - one address, any e-mail: after `addressAllowance` failures the address is locked the same way;
 /// - one e-mail, any address: after `emailAllowance` failures the e-mail is locked — but **not** for
-///   addresses that have signed in to it successfully before, so an attacker spraying guesses from
-///   elsewhere cannot keep the owner out.
-/// Attempts refused while locked are not counted, so a lock always ends `maxLockout` after the
-/// last counted failure at the latest.
+///   addresses that have signed in to it successfully before (the caller asks the database: the
+///   account's sessions keep their address, so this survives a restart), so an attacker spraying
+///   guesses from elsewhere cannot keep the owner out.
+/// An admitted attempt counts as a failure at once, before its bcrypt check runs, and a success
+/// takes it back: concurrent guesses see each other (25 at once once got 24 wrong answers checked
+/// past a limit of 5). Attempts refused while locked are not counted, so a lock always ends
+/// `maxLockout` after the last counted failure at the latest.
 public final class SignInThrottle: Sendable {
     public struct Policy: Sendable {
         public var pairAllowance = 5
@@ -32,7 +35,6 @@ public final class SignInThrottle: Sendable {
 
     struct State {
         var counters: [String: Counter] = [:]
-        var knownGood: Set<String> = []
     }
 
     let policy: Policy
@@ -43,33 +45,66 @@ public final class SignInThrottle: Sendable {
     }
 
     /// Seconds until `email` may try again from `address`, or `nil` when it may try now.
-    public func retryAfter(email: String, address: String, now: Int64) -> Int64? {
+    /// `knownAddress`: the account has signed in from `address` before (the e-mail's lock does not apply).
+    public func retryAfter(email: String, address: String, knownAddress: Bool = false, now: Int64) -> Int64? {
+        state.withLock { state in Self.wait(state, keys: keys(email, address, knownAddress), now: now) }
+    }
+
+    /// Admits an attempt, counting it at once as a failure (in flight) so concurrent attempts see
+    /// it; returns the seconds to wait instead when a lock applies (then nothing is counted).
+    /// A success gives the count back (`recordSuccess`).
+    public func admit(email: String, address: String, knownAddress: Bool, now: Int64) -> Int64? {
         state.withLock { state in
-            var keys = [Self.pairKey(email, address), Self.addressKey(address)]
-            if !state.knownGood.contains(Self.pairKey(email, address)) { keys.append(Self.emailKey(email)) }
-            let wait = keys.compactMap { state.counters[$0] }.map { $0.lockedUntil - now }.max() ?? 0
-            return wait > 0 ? wait : nil
+            if let wait = Self.wait(state, keys: keys(email, address, knownAddress), now: now) { return wait }
+            Self.countFailure(&state, email: email, address: address, now: now, policy: policy)
+            return nil
         }
     }
 
-    /// Counts a failed sign-in.
+    /// Counts a failed sign-in (one not counted by `admit`).
     public func recordFailure(email: String, address: String, now: Int64) {
-        state.withLock { state in
-            if state.counters.count >= policy.maxEntries { Self.prune(&state, now: now, window: policy.window) }
-            Self.count(&state, Self.pairKey(email, address), allowance: policy.pairAllowance, now: now, policy: policy)
-            Self.count(&state, Self.addressKey(address), allowance: policy.addressAllowance, now: now, policy: policy)
-            Self.count(&state, Self.emailKey(email), allowance: policy.emailAllowance, now: now, policy: policy)
-        }
+        state.withLock { state in Self.countFailure(&state, email: email, address: address, now: now, policy: policy) }
     }
 
-    /// Clears the pair's failures and remembers the address as the account's own.
+    /// A successful sign-in: clears the pair and takes back the attempt `admit` counted against the
+    /// address and the e-mail.
     public func recordSuccess(email: String, address: String) {
         state.withLock { state in
-            let key = Self.pairKey(email, address)
-            state.counters[key] = nil
-            if state.knownGood.count >= policy.maxEntries { state.knownGood.removeAll(keepingCapacity: true) }
-            state.knownGood.insert(key)
+            state.counters[Self.pairKey(email, address)] = nil
+            for key in [Self.addressKey(address), Self.emailKey(email)] {
+                guard var counter = state.counters[key] else { continue }
+                counter.failures = max(0, counter.failures - 1)
+                state.counters[key] = counter
+            }
         }
+    }
+
+    /// Takes back an admitted attempt that was never checked (the server was too busy to).
+    public func cancel(email: String, address: String) {
+        state.withLock { state in
+            for key in [Self.pairKey(email, address), Self.addressKey(address), Self.emailKey(email)] {
+                guard var counter = state.counters[key] else { continue }
+                counter.failures = max(0, counter.failures - 1)
+                state.counters[key] = counter
+            }
+        }
+    }
+
+    private func keys(_ email: String, _ address: String, _ knownAddress: Bool) -> [String] {
+        knownAddress ? [Self.pairKey(email, address), Self.addressKey(address)]
+            : [Self.pairKey(email, address), Self.addressKey(address), Self.emailKey(email)]
+    }
+
+    private static func wait(_ state: State, keys: [String], now: Int64) -> Int64? {
+        let wait = keys.compactMap { state.counters[$0] }.map { $0.lockedUntil - now }.max() ?? 0
+        return wait > 0 ? wait : nil
+    }
+
+    private static func countFailure(_ state: inout State, email: String, address: String, now: Int64, policy: Policy) {
+        if state.counters.count >= policy.maxEntries { prune(&state, now: now, window: policy.window) }
+        count(&state, pairKey(email, address), allowance: policy.pairAllowance, now: now, policy: policy)
+        count(&state, addressKey(address), allowance: policy.addressAllowance, now: now, policy: policy)
+        count(&state, emailKey(email), allowance: policy.emailAllowance, now: now, policy: policy)
     }
 
     /// Forgets everything about `email` (an admin reset its password).

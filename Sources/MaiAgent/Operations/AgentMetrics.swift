@@ -18,11 +18,11 @@ public struct AgentMetrics: Sendable {
     /// Counts one request and records how long it took.
     func record(method: String, route: String, status: Int, duration: Duration) {
         registry.makeCounter(
-            name: "mai_http_requests_total",
+            descriptor: MetricNameDescriptor(metricName: "mai_http_requests", unitName: "total", helpText: "HTTP requests answered."),
             labels: [("method", method), ("route", route), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(metricName: "mai_http_request_duration_seconds", helpText: "Time to answer an HTTP request."),
+            descriptor: MetricNameDescriptor(metricName: "mai_http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request."),
             labels: [("method", method), ("route", route)],
             buckets: Self.latencyBuckets
         ).record(duration)

@@ -13,10 +13,13 @@ struct RetiredKeys: Sendable {
     }
 
     func all() async throws -> [Key] {
-        let rows = try await pool.read { db in try Row.fetchAll(db, sql: "SELECT key_hash, base_url, key_sealed FROM openrouter_keys") }
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT key_hash, base_url, key_sealed FROM openrouter_keys")
+                .map { row -> (hash: String, baseURL: String, sealed: Data) in (row[0], row[1], row[2]) }
+        }
         return rows.compactMap { row in
-            guard let key = sealer.open(row[2]) else { return nil }
-            return Key(hash: row[0], baseURL: row[1], key: key)
+            guard let key = sealer.open(row.sealed) else { return nil }
+            return Key(hash: row.hash, baseURL: row.baseURL, key: key)
         }
     }
 

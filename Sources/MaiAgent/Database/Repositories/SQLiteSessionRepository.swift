@@ -72,6 +72,14 @@ public struct SQLiteSessionRepository: SessionRepository {
         }
     }
 
+    public func hasSignedIn(userID: String, from address: String) async throws -> Bool {
+        guard !address.isEmpty else { return false }
+        return try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM auth_sessions WHERE user_id = ? AND client_address = ?)",
+                              arguments: [userID, address]) ?? false
+        }
+    }
+
     public func revokeAll(userID: String, reason: String, now: Int64, keeping: String?) async throws {
         try await pool.write { db in
             try db.execute(

@@ -14,6 +14,8 @@ public protocol SessionRepository: Sendable {
     func revoke(sessionID: String, reason: String, now: Int64) async throws
     /// Ends every session of `userID` except `keeping`.
     func revokeAll(userID: String, reason: String, now: Int64, keeping: String?) async throws
+    /// Whether `userID` has ever signed in from `address` (any session, ended or not, still kept).
+    func hasSignedIn(userID: String, from address: String) async throws -> Bool
 }
 
 /// What happened to a refresh token presented for rotation.
