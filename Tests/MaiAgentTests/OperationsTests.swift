@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import Testing
 
 @testable import MaiAgent
@@ -79,6 +80,11 @@ struct OperationsTests {
             (#"{"email": null, "password": "x"}"#, "application/json", .unprocessableContent),
             ("", "application/json", .badRequest),
             ("email=a", "application/x-www-form-urlencoded", .unsupportedMediaType),
+            // What another site's page may send without asking is never read as JSON.
+            (#"{"email": "a@b.co", "password": "x"}"#, "text/plain; charset=+json", .unsupportedMediaType),
+            (#"{"email": "a@b.co", "password": "x"}"#, "text/plain", .unsupportedMediaType),
+            (#"{"email": "a@b.co", "password": "x"}"#, "", .unsupportedMediaType),
+            (#"{"email": "a@b.co", "password": "x"}"#, "application/jsonp", .unsupportedMediaType),
         ]
     )
     func badInput(body: String, contentType: String, status: HTTPResponse.Status) async throws {
@@ -89,6 +95,49 @@ struct OperationsTests {
             #expect(!response.detail.isEmpty)
             #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
         }
+    }
+
+    /// A page on another site — another subdomain of the client's domain too, which SameSite=Lax
+    /// does not stop — cannot use an employee's cookie to change anything.
+    @Test("state-changing requests from another site are refused; the app's own and programs pass")
+    func crossSiteRequestsAreRefused() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            let admin = try await client.signUp("admin@example.com", name: "Admin")
+            let cookie: HTTPFields = [.cookie: "token=\(admin.token)", .contentType: "application/json"]
+            let body = ByteBuffer(string: #"{"name": "Renamed by evil"}"#)
+            for (name, value) in [("Sec-Fetch-Site", "same-site"), ("Sec-Fetch-Site", "cross-site"), ("Origin", "https://evil.example.com"),
+                                  ("Origin", "null")] {
+                var headers = cookie
+                headers[HTTPField.Name(name)!] = value
+                let response = try await client.execute(uri: "/api/v1/auths/update/profile", method: .post, headers: headers, body: body)
+                #expect(response.status == .forbidden && response.detail.contains("another site"), "\(name): \(value) → \(response.status) \(response.detail)")
+            }
+            #expect(try await client.get("/api/v1/auths/", token: admin.token).json["name"] as? String == "Admin", "nothing was renamed")
+            // The app itself (same origin), a typed request, and a program without those headers pass.
+            for extra in [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "none"), ("X-None", "")] {
+                var headers = cookie
+                if !extra.1.isEmpty { headers[HTTPField.Name(extra.0)!] = extra.1 }
+                let response = try await client.execute(uri: "/api/v1/auths/update/profile", method: .post, headers: headers,
+                                                         body: ByteBuffer(string: #"{"name": "Ada"}"#))
+                #expect(response.status == .ok, "\(extra) → \(response.status) \(response.detail)")
+            }
+            // Reading is never refused: a GET has no effect.
+            var get = cookie
+            get[SameOriginMiddleware.fetchSite] = "cross-site"
+            #expect(try await client.execute(uri: "/api/v1/auths/", method: .get, headers: get).status == .ok)
+        }
+    }
+
+    @Test("an Origin is compared with the agent's own address")
+    func originComparison() {
+        let reason = SameOriginMiddleware.crossSiteReason
+        #expect(reason([.origin: "https://chat.acme.example"], "chat.acme.example", []) == nil)
+        #expect(reason([.origin: "http://127.0.0.1:8080"], "127.0.0.1:8080", []) == nil)
+        #expect(reason([.origin: "https://evil.acme.example"], "chat.acme.example", []) != nil)
+        #expect(reason([.origin: "https://chat.acme.example:8443"], "chat.acme.example", []) != nil)
+        #expect(reason([.origin: "https://partner.example"], "chat.acme.example", ["https://partner.example"]) == nil, "CORS_ALLOW_ORIGIN is let in")
+        #expect(reason([:], "chat.acme.example", []) == nil, "programs send no Origin")
     }
 
     @Test("field errors name the field")

@@ -15,6 +15,7 @@ func buildRouter(services: AgentServices) -> (router: Router<AgentRequestContext
         router.add(middleware: CORSPolicyMiddleware(origins: services.config.corsAllowOrigins))
     }
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: SameOriginMiddleware(allowedOrigins: services.config.corsAllowOrigins))
 
     let routes = RouteRegistrar(router: router, authenticator: services.authenticator)
     OperationsController(services: services).addRoutes(to: routes)

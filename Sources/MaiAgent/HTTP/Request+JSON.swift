@@ -7,8 +7,11 @@ extension Request {
     /// 413 when larger than `limit`, 415 for another content type, 400 for malformed JSON,
     /// 422 for a missing field or a value of the wrong type.
     mutating func decodeJSON<T: Decodable>(as type: T.Type, limit: Int) async throws -> T {
-        if let contentType = headers[.contentType]?.lowercased(), !contentType.isEmpty,
-           !contentType.hasPrefix("application/json"), !contentType.contains("+json") {
+        // Exactly application/json (parameters such as charset aside): a form or text/plain body —
+        // what another site's page can send without asking — is never read as JSON.
+        let mediaType = headers[.contentType]?.split(separator: ";", maxSplits: 1).first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard mediaType == "application/json" else {
             throw APIError(.unsupportedMediaType, "Send the request body as JSON with 'Content-Type: application/json'.")
         }
         let buffer: ByteBuffer
