@@ -303,6 +303,11 @@ enum AgentMigrations {
             try db.execute(sql: "DROP TRIGGER generations_rollup_insert; DROP TRIGGER generations_rollup_update;")
             try db.execute(sql: UsageRollup.triggers)
         }
+        // How often a file's extraction was started: a file that was being read when the agent died,
+        // twice, is not read a third time (it would crash the agent after every restart).
+        migrator.registerMigration("v9-file-attempts") { db in
+            try db.execute(sql: "ALTER TABLE files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

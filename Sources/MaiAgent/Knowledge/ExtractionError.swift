@@ -51,3 +51,35 @@ struct ExtractedDocument: Sendable {
 
     var text: String { sections.map(\.text).joined(separator: "\n\n") }
 }
+
+/// How much text one file may become, whatever its format: a small file must not expand into
+/// millions of passages (a 1.5 KB spreadsheet once became 50,150; a 205 KB JSON made the agent
+/// allocate 400 MB and die). Extractors take from it as they go and stop at once when it is spent.
+final class ExtractionBudget {
+    /// Characters of extracted text per file: about 2,500 pages.
+    static let maximumCharacters = 5_000_000
+    /// Passages per file, whatever the chunk size.
+    static let maximumPassages = 20_000
+
+    let limit: Int
+    private(set) var used = 0
+
+    init(limit: Int = ExtractionBudget.maximumCharacters) {
+        self.limit = limit
+    }
+
+    /// Counts `count` more characters; false once the budget is spent.
+    func take(_ count: Int) -> Bool {
+        used += count
+        return used <= limit
+    }
+
+    var exceeded: ExtractionError {
+        .tooLarge("The file holds more than \(limit / 1_000_000) million characters of text once unpacked. Split it into smaller files and upload them.")
+    }
+
+    /// Throws `exceeded` once `count` more characters overrun the budget.
+    func charge(_ count: Int) throws(ExtractionError) {
+        guard take(count) else { throw exceeded }
+    }
+}

@@ -47,6 +47,9 @@ actor IngestionWorker {
             let current = try await settings()
             let document = try await knowledge.reader.read(path: path, name: file.filename)
             let chunks = Chunker(size: current.chunkSize, overlap: current.chunkOverlap).chunks(document)
+            guard chunks.count <= ExtractionBudget.maximumPassages else {
+                throw ExtractionError.tooLarge("The file would become \(chunks.count) passages; at most \(ExtractionBudget.maximumPassages) are kept per file. Split it into smaller files and upload them.")
+            }
             try await knowledge.store.storePassages(fileID: file.id, kind: document.kind, pages: document.pageCount, chunkSize: current.chunkSize, chunks: chunks, now: now())
             logger.info("file indexed", metadata: ["mai.file": .string(file.id), "mai.passages": "\(chunks.count)"])
         } catch let error as ExtractionError {

@@ -102,6 +102,7 @@ struct KnowledgeStore: Sendable {
             file.status = .processing
             file.updatedAt = now
             try file.update(db)
+            try db.execute(sql: "UPDATE files SET attempts = attempts + 1 WHERE id = ?", arguments: [file.id])
             return file
         }
     }
@@ -111,9 +112,22 @@ struct KnowledgeStore: Sendable {
         try await pool.write { db in try db.execute(sql: "UPDATE files SET status = 'queued', updated_at = ? WHERE status = 'ready'", arguments: [now]) }
     }
 
-    /// Files left `processing` by a stop are queued again.
+    /// How many times a file's extraction may be started before a stop in the middle of it is
+    /// taken as the file's doing.
+    static let maximumAttempts = 2
+
+    /// Files left `processing` by a stop are queued again — unless they were already being read
+    /// when the agent stopped before (`maximumAttempts`): those are marked failed, so no file can
+    /// put the agent into a crash loop under its restart policy.
     func requeueInterrupted() async throws {
-        try await pool.write { db in try db.execute(sql: "UPDATE files SET status = 'queued' WHERE status = 'processing'") }
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE files SET status = 'failed', error_code = 'crashed',
+                  error = 'Reading this file stopped the server, so it was not tried again. Upload a smaller or simpler version of it.'
+                WHERE status = 'processing' AND attempts >= ?
+                """, arguments: [Self.maximumAttempts])
+            try db.execute(sql: "UPDATE files SET status = 'queued' WHERE status = 'processing'")
+        }
     }
 
     /// Replaces the file's passages and marks it ready, in one transaction.
@@ -125,7 +139,8 @@ struct KnowledgeStore: Sendable {
                 try statement.execute(arguments: [fileID, ordinal, chunk.unit, chunk.number, chunk.label, chunk.text])
             }
             try db.execute(sql: """
-                UPDATE files SET status = 'ready', kind = ?, pages = ?, chunk_count = ?, chunk_size = ?, error = NULL, error_code = NULL, updated_at = ?
+                UPDATE files SET status = 'ready', kind = ?, pages = ?, chunk_count = ?, chunk_size = ?, error = NULL, error_code = NULL, updated_at = ?,
+                  attempts = 0
                 WHERE id = ?
                 """, arguments: [kind.rawValue, pages, chunks.count, chunkSize, now, fileID])
         }

@@ -9,7 +9,7 @@ enum OfficeExtractor {
     /// Largest XML part read, uncompressed: a guard against ZIP bombs.
     static let maximumPartBytes = 256 << 20
 
-    static func extract(path: String, kind: DocumentKind) throws(ExtractionError) -> ExtractedDocument {
+    static func extract(path: String, kind: DocumentKind, budget: ExtractionBudget = ExtractionBudget()) throws(ExtractionError) -> ExtractedDocument {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
@@ -23,6 +23,7 @@ enum OfficeExtractor {
         case .docx:
             let xml = try part(archive, "word/document.xml")
             let text = try WordprocessingText.paragraphs(xml).joined(separator: "\n")
+            try budget.charge(text.utf8.count)
             return ExtractedDocument(kind: kind, sections: [.init(unit: nil, number: nil, label: nil, text: text)])
         case .pptx:
             let slides = archive.compactMap { entry -> (Int, String)? in
@@ -34,6 +35,7 @@ enum OfficeExtractor {
             var sections: [ExtractedDocument.Section] = []
             for (number, path) in slides {
                 let text = try DrawingText.paragraphs(try part(archive, path)).joined(separator: "\n")
+                try budget.charge(text.utf8.count)
                 sections.append(.init(unit: "slide", number: number, label: nil, text: text))
             }
             return ExtractedDocument(kind: kind, sections: sections)
@@ -51,7 +53,8 @@ enum OfficeExtractor {
             }.sorted { $0.0 < $1.0 }
             var sections: [ExtractedDocument.Section] = []
             for (number, path) in sheets {
-                let rows = try SpreadsheetText.rows(try part(archive, path), shared: shared)
+                // Cells point into the shared strings: a tiny file can repeat a long one endlessly.
+                let rows = try SpreadsheetText.rows(try part(archive, path), shared: shared, budget: budget)
                 let label = number - 1 < names.count ? names[number - 1] : nil
                 sections.append(.init(unit: "sheet", number: number, label: label, text: rows.joined(separator: "\n")))
             }
@@ -91,7 +94,9 @@ class XMLTextCollector: NSObject {
         // Each subclass conforms itself, so its own methods are the protocol witnesses on Linux too.
         parser.delegate = self as? any XMLParserDelegate
         // Foundation on Linux may accept a document that simply stops: count open elements too.
-        guard parser.parse(), depth == 0, elements > 0 else {
+        let parsed = parser.parse()
+        if overBudget, let budget { throw budget.exceeded }
+        guard parsed, depth == 0, elements > 0 else {
             throw .corrupt("The document's XML is damaged (\(parser.parserError.map { "\($0.localizedDescription)" } ?? "it ends in the middle")). Open and save it again, then upload.")
         }
     }
@@ -99,6 +104,18 @@ class XMLTextCollector: NSObject {
     /// Open elements and elements seen, kept by the subclasses' delegate methods.
     var depth = 0
     var elements = 0
+    /// The file's text budget, charged by collectors whose output can outgrow their input.
+    var budget: ExtractionBudget?
+    var overBudget = false
+
+    /// Charges `text` to the budget; once spent, the parse stops (`run` then throws).
+    func produced(_ text: String, _ parser: XMLParser) {
+        guard let budget, !overBudget else { return }
+        if !budget.take(text.utf8.count + 1) {
+            overBudget = true
+            parser.abortParsing()
+        }
+    }
 
     func opened() {
         depth += 1
@@ -212,8 +229,9 @@ final class SpreadsheetText: XMLTextCollector, XMLParserDelegate {
         return collector.output
     }
 
-    static func rows(_ data: Data, shared: [String]) throws(ExtractionError) -> [String] {
+    static func rows(_ data: Data, shared: [String], budget: ExtractionBudget = ExtractionBudget()) throws(ExtractionError) -> [String] {
         let collector = SpreadsheetText(mode: .sheet, shared: shared)
+        collector.budget = budget
         try collector.run(data)
         return collector.output
     }
@@ -244,6 +262,7 @@ final class SpreadsheetText: XMLTextCollector, XMLParserDelegate {
             } else {
                 row.append(current)
             }
+            produced(row[row.count - 1], parser)
             current = ""
         case (.sheet, "row"):
             let line = row.filter { !$0.isEmpty }.joined(separator: "\t")

@@ -10,10 +10,12 @@ struct PDFExtractor: Sendable {
     var memoryBytes = 768 << 20
     /// Wall-clock limit; CPU time is limited to the same number of seconds.
     var timeoutSeconds = 60
+    /// Largest text file the child may write (`prlimit --fsize`): the text budget in UTF-8 bytes.
+    var outputBytes = ExtractionBudget.maximumCharacters * 4
 
     /// The command that is run, as argv (tested by equality).
     func arguments(input: String, output: String) -> [String] {
-        [prlimit, "--as=\(memoryBytes)", "--cpu=\(timeoutSeconds)", "--", pdftotext, "-enc", "UTF-8", "-eol", "unix", input, output]
+        [prlimit, "--as=\(memoryBytes)", "--cpu=\(timeoutSeconds)", "--fsize=\(outputBytes)", "--", pdftotext, "-enc", "UTF-8", "-eol", "unix", input, output]
     }
 
     func extract(path: String) async throws(ExtractionError) -> ExtractedDocument {
@@ -31,6 +33,10 @@ struct PDFExtractor: Sendable {
         }
         if result.timedOut {
             throw .tooLarge("Reading the PDF took longer than \(timeoutSeconds) seconds. Split it into smaller files and upload again.")
+        }
+        let written = ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? NSNumber)?.intValue ?? 0
+        if written >= outputBytes {
+            throw ExtractionBudget().exceeded
         }
         guard result.status == 0 else {
             let message = result.stderr.lowercased()

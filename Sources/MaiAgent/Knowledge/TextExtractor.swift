@@ -2,17 +2,18 @@ import Foundation
 
 /// Text out of the plain-text formats: text, Markdown, HTML (visible text only), CSV and JSON.
 enum TextExtractor {
-    static func extract(_ data: Data, kind: DocumentKind) throws(ExtractionError) -> ExtractedDocument {
+    static func extract(_ data: Data, kind: DocumentKind, budget: ExtractionBudget = ExtractionBudget()) throws(ExtractionError) -> ExtractedDocument {
         guard var text = decode(data) else {
             throw .corrupt("The file is not valid UTF-8 text. Save it as UTF-8 and upload again.")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         switch kind {
         case .html: text = HTMLText.visibleText(text)
-        case .json: text = try json(data)
-        case .csv: text = csv(text)
+        case .json: text = try json(data, budget: budget)
+        case .csv: text = try csv(text, budget: budget)
         default: break
         }
+        if kind != .json && kind != .csv { try budget.charge(text.utf8.count) }
         let cleaned = text.replacingOccurrences(of: "\r\n", with: "\n")
         guard cleaned.contains(where: { $0.isLetter || $0.isNumber }) else {
             throw .noText("The file has no readable text.")
@@ -26,8 +27,14 @@ enum TextExtractor {
         return String(data: data, encoding: .utf8)
     }
 
-    /// JSON as `path: value` lines, so keys and values are both searchable.
-    static func json(_ data: Data) throws(ExtractionError) -> String {
+    /// Deepest nesting read; deeper values are written at this depth's path.
+    static let maximumJSONDepth = 32
+    /// Longest `path` written before a line's value.
+    static let maximumPathLength = 200
+
+    /// JSON as `path: value` lines, so keys and values are both searchable. Paths are cut at
+    /// `maximumPathLength` and nesting at `maximumJSONDepth`; the lines stop when `budget` is spent.
+    static func json(_ data: Data, budget: ExtractionBudget = ExtractionBudget()) throws(ExtractionError) -> String {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -36,27 +43,44 @@ enum TextExtractor {
             throw .corrupt("The file looks like JSON but does not parse (\(reason.prefix(160))). Fix the JSON and upload again.")
         }
         var lines: [String] = []
-        func walk(_ value: Any, _ path: String) {
+        func emit(_ line: String) throws(ExtractionError) {
+            try budget.charge(line.utf8.count + 1)
+            lines.append(line)
+        }
+        func walk(_ value: Any, _ path: String, _ depth: Int) throws(ExtractionError) {
+            let path = path.utf8.count > maximumPathLength ? String(path.prefix(maximumPathLength)) + "…" : path
             switch value {
-            case let dictionary as [String: Any]:
-                for key in dictionary.keys.sorted() { walk(dictionary[key]!, path.isEmpty ? key : "\(path).\(key)") }
-            case let array as [Any]:
-                for (index, item) in array.enumerated() { walk(item, "\(path)[\(index)]") }
-            case is NSNull: lines.append("\(path): null")
-            default: lines.append(path.isEmpty ? "\(value)" : "\(path): \(value)")
+            case let dictionary as [String: Any] where depth < maximumJSONDepth:
+                for key in dictionary.keys.sorted() { try walk(dictionary[key]!, path.isEmpty ? key : "\(path).\(key)", depth + 1) }
+            case let array as [Any] where depth < maximumJSONDepth:
+                for (index, item) in array.enumerated() { try walk(item, "\(path)[\(index)]", depth + 1) }
+            case is [String: Any], is [Any]:
+                // Too deep to spell out: what is left becomes one compact line, still searchable.
+                let rest = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                try emit("\(path): \(rest)")
+            case is NSNull: try emit("\(path): null")
+            default: try emit(path.isEmpty ? "\(value)" : "\(path): \(value)")
             }
         }
-        walk(object, "")
+        try walk(object, "", 0)
         return lines.joined(separator: "\n")
     }
 
     /// CSV rows as lines of `header: value` pairs, so a row found by search reads on its own.
-    static func csv(_ text: String) -> String {
+    /// Each row repeats the headers, so the text grows with headers × rows: `budget` bounds it.
+    static func csv(_ text: String, budget: ExtractionBudget = ExtractionBudget()) throws(ExtractionError) -> String {
         let rows = CSVRows.parse(text)
-        guard let header = rows.first, rows.count > 1 else { return text }
-        return rows.dropFirst().map { row in
-            zip(header, row).map { "\($0.0): \($0.1)" }.joined(separator: "; ")
-        }.joined(separator: "\n")
+        guard let header = rows.first, rows.count > 1 else {
+            try budget.charge(text.utf8.count)
+            return text
+        }
+        var lines: [String] = []
+        for row in rows.dropFirst() {
+            let line = zip(header, row).map { "\($0.0): \($0.1)" }.joined(separator: "; ")
+            try budget.charge(line.utf8.count + 1)
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import MaiAgent
@@ -117,7 +118,7 @@ import Testing
 
     @Test func pdftotextRunsAsArgvUnderLimits() {
         let argv = PDFExtractor().arguments(input: "/data/uploads/x; rm -rf /", output: "/tmp/out.txt")
-        #expect(argv == ["/usr/bin/prlimit", "--as=805306368", "--cpu=60", "--", "/usr/bin/pdftotext", "-enc", "UTF-8", "-eol", "unix",
+        #expect(argv == ["/usr/bin/prlimit", "--as=805306368", "--cpu=60", "--fsize=20000000", "--", "/usr/bin/pdftotext", "-enc", "UTF-8", "-eol", "unix",
                          "/data/uploads/x; rm -rf /", "/tmp/out.txt"])
     }
 
@@ -186,5 +187,78 @@ import Testing
         let refusal = try await refused("scan.pdf", DocumentFixtures.pdf(pages: [""]))
         #expect(refusal?.code == "no_text")
         #expect(refusal?.message.contains("OCR") == true)
+    }
+
+    // MARK: Amplification: a small file must not become millions of passages.
+
+    /// A spreadsheet whose cells all point at one long shared string: 64 KB of XML, 10 million
+    /// characters once read. Refused as too large, without building it first.
+    @Test func aSpreadsheetThatRepeatsOneSharedStringIsRefused() async throws {
+        let long = String(repeating: "lorem ipsum ", count: 1000)
+        let cells = String(repeating: #"<c t="s"><v>0</v></c>"#, count: 1000)
+        let path = try files.zip("bomb.xlsx", [
+            ("[Content_Types].xml", "<Types/>"),
+            ("xl/workbook.xml", #"<workbook><sheets><sheet name="S"/></sheets></workbook>"#),
+            ("xl/sharedStrings.xml", "<sst><si><t>\(long)</t></si></sst>"),
+            ("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row>\(cells)</row></sheetData></worksheet>"),
+        ])
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(size < 64 * 1024, "the file is small: \(size) bytes")
+        let error = await refusal(path)
+        #expect(error?.code == "too_big" && error?.message.contains("million characters") == true, "\(String(describing: error))")
+    }
+
+    /// A CSV whose rows repeat 40 long headers (7 KB, so it is still read as a table): 50 KB in,
+    /// 7 million characters out.
+    @Test func aCSVWhoseHeadersMultiplyIsRefused() async throws {
+        let header = (0..<40).map { "column \($0) " + String(repeating: "h", count: 170) }.joined(separator: ",")
+        let rows = String(repeating: String(repeating: ",", count: 39) + "1\n", count: 1000)
+        let error = try await refused("wide.csv", text: header + "\n" + rows)
+        #expect(error?.code == "too_big", "\(String(describing: error))")
+    }
+
+    /// Deep JSON: a path per leaf once repeated every level's key for every leaf (a 205 KB file
+    /// made the agent allocate 400 MB). Paths stop at the depth limit; what is deeper is one compact
+    /// line, so the text stays about the size of the file.
+    @Test func deepJSONIsReadWithBoundedPaths() async throws {
+        let key = "a_rather_long_key_name_here"
+        let leaves = (0..<300).map { "\"leaf\($0)\": \($0)" }.joined(separator: ",")
+        let json = String(repeating: "{\"\(key)\":", count: 200) + "{\(leaves), \"bottom\": \"found\"}" + String(repeating: "}", count: 200)
+        let document = try await read(try files.write("deep.json", text: json))
+        let text = document.sections.map(\.text).joined()
+        #expect(text.contains("found"), "the deepest value is still searchable")
+        #expect(text.utf8.count < 4 * json.utf8.count, "the text (\(text.utf8.count) bytes) stays near the file's size (\(json.utf8.count))")
+    }
+
+    /// Ordinary files are far inside the budget.
+    @Test func theBudgetLeavesOrdinaryFilesAlone() async throws {
+        let csv = "name,city\n" + (0..<2000).map { "person \($0),Berlin" }.joined(separator: "\n")
+        let document = try await read(try files.write("people.csv", text: csv))
+        #expect(document.sections.first?.text.contains("name: person 1999; city: Berlin") == true)
+    }
+}
+
+/// A file that stopped the agent while it was read is not read again at every start.
+@Suite struct CrashLoopTests {
+    @Test func aFileThatKeepsStoppingTheAgentIsMarkedFailed() async throws {
+        let agent = try await TestAgent()
+        let user = try await agent.test { client in try await client.signUp("admin@example.com").id }
+        try await agent.services.database.pool.write { db in
+            for (id, attempts) in [("once", 1), ("twice", 2)] {
+                try db.execute(sql: """
+                    INSERT INTO files (id, user_id, filename, size, received, status, created_at, updated_at, attempts)
+                    VALUES (?, ?, ?, 10, 10, 'processing', 1, 1, ?)
+                    """, arguments: [id, user, "\(id).json", attempts])
+            }
+        }
+        try await agent.services.knowledge.store.requeueInterrupted()
+        let rows = try await agent.services.database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, status, error_code, error FROM files ORDER BY id").map { row -> [String?] in
+                [row["id"], row["status"], row["error_code"], row["error"]]
+            }
+        }
+        #expect(rows.first { $0[0] == "once" }?[1] == "queued", "interrupted once: read again (\(rows))")
+        let twice = try #require(rows.first { $0[0] == "twice" })
+        #expect(twice[1] == "failed" && twice[2] == "crashed" && twice[3]?.contains("stopped the server") == true, "\(twice)")
     }
 }
