@@ -19,7 +19,7 @@ import requests
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -125,24 +125,45 @@ def test_admin_usage_is_live_and_tables_chart_and_csv_match_the_server(usage_age
     wait(admin, 12).until(lambda d: int(js(d, "return document.getElementById('today-requests').dataset.value")) > before)
     assert js(admin, "return window.__sameDocument === true"), "the page was reloaded"
 
-    # The tables follow: the employee's row shows the server's raw cost and price strings.
-    by_user = admin_get(agent, usage_users, "/api/v1/usage/report?group_by=user").json()
-    row = next(r for r in by_user["rows"] if r["key"] == employee["id"])
+    # The tables follow: the employee's row shows the server's raw cost and price strings. The
+    # figures move while the request is confirmed (estimate → OpenRouter's cost), so the page and
+    # the server are compared until they agree, each read afresh.
+    cell = f'#usage-users-table tbody tr[data-key="{employee["id"]}"]'
+    shown_js = """const tr = document.querySelector(arguments[0]); if (!tr) return null;
+      const raw = tr.querySelector('.cell-raw'), price = tr.querySelector('.cell-price');
+      return [raw.dataset.value, price.dataset.value, raw.innerText.trim(), price.innerText.trim()];"""
+    seen = {}
+
+    def agree(d):
+        by_user = admin_get(agent, usage_users, "/api/v1/usage/report?group_by=user").json()
+        row = next((r for r in by_user["rows"] if r["key"] == employee["id"]), None)
+        shown = js(d, shown_js, cell)
+        seen.update(row=row, shown=shown, by_user=by_user)
+        return row if row and shown == [row["raw_cost"], row["price"], "$" + row["raw_cost"], "$" + row["price"]] else False
+
+    try:
+        row = wait(admin, 20).until(agree)
+    except TimeoutException:
+        raise AssertionError(f"the table never showed the server's figures: {seen}") from None
+    by_user = seen["by_user"]
     assert employee["email"] in row["label"]
     assert Decimal(row["raw_cost"]) > 0
     assert abs(Decimal(row["raw_cost"]) * Decimal("1.3") - Decimal(row["price"])) <= Decimal("0.000001"), row
-    cell = f'#usage-users-table tbody tr[data-key="{employee["id"]}"]'
-    wait(admin).until(EC.presence_of_element_located((By.CSS_SELECTOR, cell)))
-    tr = admin.find_element(By.CSS_SELECTOR, cell)
-    assert tr.find_element(By.CSS_SELECTOR, ".cell-raw").get_attribute("data-value") == row["raw_cost"]
-    assert tr.find_element(By.CSS_SELECTOR, ".cell-price").get_attribute("data-value") == row["price"]
-    assert tr.find_element(By.CSS_SELECTOR, ".cell-raw").text == "$" + row["raw_cost"]
-    assert tr.find_element(By.CSS_SELECTOR, ".cell-price").text == "$" + row["price"]
-    assert "Emil Employee" in tr.text
-    by_model = admin_get(agent, usage_users, "/api/v1/usage/report?group_by=model").json()
-    for line in by_model["rows"]:
-        model_row = admin.find_element(By.CSS_SELECTOR, f'#usage-models-table tbody tr[data-key="{line["key"]}"]')
-        assert model_row.find_element(By.CSS_SELECTOR, ".cell-price").get_attribute("data-value") == line["price"]
+    assert "Emil Employee" in wait_text(admin, cell, "Emil Employee")
+    models_js = """return Object.fromEntries([...document.querySelectorAll('#usage-models-table tbody tr[data-key]')]
+      .map(tr => [tr.dataset.key, tr.querySelector('.cell-price').dataset.value]));"""
+
+    def models_agree(d):
+        by_model = admin_get(agent, usage_users, "/api/v1/usage/report?group_by=model").json()
+        expected = {line["key"]: line["price"] for line in by_model["rows"]}
+        shown = js(d, models_js)
+        seen.update(models=expected, shown_models=shown)
+        return expected and all(shown.get(key) == price for key, price in expected.items())
+
+    try:
+        wait(admin, 20).until(models_agree)
+    except TimeoutException:
+        raise AssertionError(f"the models table never showed the server's prices: {seen}") from None
     # Today's spend tile: price and raw side by side, as the summary says.
     summary = admin_get(agent, usage_users, "/api/v1/usage/summary").json()
     assert summary["scope"] == "instance"

@@ -58,15 +58,16 @@ def new_openrouter_key(tag: str) -> str:
     return f"sk-or-v1-{tag}-{uuid.uuid4().hex}"
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.02, what: str = "condition"):
-    """Polls `predicate` until it returns something truthy (returned) or the deadline passes."""
+def wait_for(predicate, timeout: float, interval: float = 0.02, what: str = "condition", show=None):
+    """Polls `predicate` until it returns something truthy (returned) or the deadline passes; on
+    timeout the failure includes `show()` (what the state was)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}" + (f"; state: {show()}" if show else ""))
         time.sleep(interval)
 
 
@@ -341,8 +342,10 @@ def test_kill_during_confirmation_loses_nothing_and_counts_nothing_twice(sim, ri
     # The answers cut by the crash were booked when they started, so nothing they cost is lost:
     # the start-up confirmation pass confirms them with OpenRouter's own figures.
     assert books_before["requests"] == count + len(chats), books_before
-    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE status = 'provisional'") == [(0,)], 15,
-             what="the start-up confirmation pass")
+    # Waits for what must be true at the end (every row confirmed), not for the absence of one state.
+    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE status != 'confirmed'") == [(0,)], 15,
+             what="the start-up confirmation pass to confirm every row",
+             show=lambda: rig.db("SELECT status, finish_reason, upstream_id, last_error FROM generations WHERE status != 'confirmed'"))
     served_all = my_generations(rig.sim, rig.key)
     assert len(served_all) == count + len(chats)
     assert sum(1 for g in served_all if g.get("cancelled")) == len(chats)
@@ -371,8 +374,9 @@ def test_kill_before_the_first_token_loses_nothing(sim, rigs):
     wait_for(lambda: sum(1 for g in my_generations(rig.sim, rig.key) if g["cancelled"]) == 3, 20,
              what="the simulator to see the three requests cancelled")
     rig.start()
-    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE status = 'provisional'") == [(0,)], 20,
-             what="the start-up confirmation pass")
+    wait_for(lambda: rig.db("SELECT COUNT(*) FROM generations WHERE status != 'confirmed'") == [(0,)], 20,
+             what="the start-up confirmation pass to confirm every row",
+             show=lambda: rig.db("SELECT status, finish_reason, upstream_id, last_error FROM generations WHERE status != 'confirmed'"))
     rows = rig.db("SELECT status, finish_reason FROM generations")
     assert rows == [("confirmed", "interrupted")] * 3, rows
     served = my_generations(rig.sim, rig.key)

@@ -171,6 +171,9 @@ struct CompletionService: Sendable {
                                      streamed: streamed, started: started, firstToken: nil, finishReason: "streaming")
         // Not due for confirmation while it streams: the final save makes it due.
         early.nextAttemptAt = early.createdAt + 900
+        // Awaiting OpenRouter's figures (its name comes with the response head): provisional, not
+        // unverified — a row left by a crash is then plainly still to confirm at the restart.
+        if early.status == GenerationStatus.unverified.rawValue { early.status = GenerationStatus.provisional.rawValue }
         do {
             try await services.generations.insert(early)
         } catch {
