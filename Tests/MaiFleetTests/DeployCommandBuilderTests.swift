@@ -132,6 +132,24 @@ struct DeployCommandBuilderTests {
         #expect(AgentEnvironment(instance: opened, fleetToken: Secret("x"), openRouterKey: nil).fileText.contains("\nENABLE_SIGNUP=true\n"))
     }
 
+    /// A client's private provider addresses reach its agent; a malformed list is a fleet-file problem.
+    @Test func privateProviderAddressesComeFromTheClientFile() throws {
+        let fleet = try TemporaryFleet(clients: ["acme": TemporaryFleet.client() + "allow_private_provider_urls = \"Ollama.Internal, 10.0.0.5,192.168.1.0/24\"\n"])
+        defer { fleet.remove() }
+        let instance = try #require(try fleet.loader.load().instances.first)
+        #expect(AgentEnvironment(instance: instance, fleetToken: Secret("x"), openRouterKey: nil).fileText
+            .contains("\nALLOW_PRIVATE_PROVIDER_URLS=ollama.internal,10.0.0.5,192.168.1.0/24\n"))
+        let none = try TemporaryFleet()
+        defer { none.remove() }
+        let plain = try #require(try none.loader.load().instances.first)
+        #expect(!AgentEnvironment(instance: plain, fleetToken: Secret("x"), openRouterKey: nil).fileText.contains("ALLOW_PRIVATE"))
+        for bad in ["10.0.0.0/99", "evil host", "a;b", "http://x"] {
+            let broken = try TemporaryFleet(clients: ["acme": TemporaryFleet.client() + "allow_private_provider_urls = \"\(bad)\"\n"])
+            defer { broken.remove() }
+            #expect(broken.problems().contains { $0.contains("allow_private_provider_urls") }, "\(bad): \(broken.problems())")
+        }
+    }
+
     /// The first admin: the password travels on standard input only, and the agent's refusal is shown.
     @Test func theFirstAdminsPasswordTravelsOnStandardInputOnly() async throws {
         let admin = FirstAdmin(email: "it@acme.example", name: "Ada Admin")

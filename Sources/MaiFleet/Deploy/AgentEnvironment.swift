@@ -19,6 +19,8 @@ public struct AgentEnvironment: Sendable {
             // first (it is in Certificate Transparency logs at once) would become its admin.
             ("ENABLE_SIGNUP", instance.openSignup ? "true" : "false"),
         ]
+        // Admin-set provider addresses on private networks are refused unless the client file allows them.
+        if let allowance = instance.allowPrivateProviderURLs { values.append(("ALLOW_PRIVATE_PROVIDER_URLS", allowance)) }
         if let openRouterKey { values.append(("OPENROUTER_API_KEY", openRouterKey.value)) }
         if let openRouterBaseURL { values.append(("OPENROUTER_BASE_URL", openRouterBaseURL)) }
         self.values = values

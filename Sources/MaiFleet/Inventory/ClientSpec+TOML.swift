@@ -5,7 +5,7 @@ extension ClientSpec {
     /// The keys of a client file, in documentation order.
     static let keys = [
         "name", "domain", "admin_email", "openrouter_key_limit", "openrouter_limit_reset", "brand_dir",
-        "server_type", "location", "agent_version", "host", "open_signup", "disabled",
+        "server_type", "location", "agent_version", "host", "open_signup", "allow_private_provider_urls", "disabled",
     ]
 
     /// Reads `clients/<slug>.toml`. Checks that need the whole fleet (unique domains, the brand
@@ -91,6 +91,14 @@ extension ClientSpec {
         }
         if let value = reader.boolean("open_signup", example: "true") {
             spec.openSignup = value.value
+        }
+        if let value = reader.string("allow_private_provider_urls", example: "\"ollama.internal,10.0.0.5,192.168.1.0/24\"") {
+            if let allowance = FieldRules.privateAddressAllowance(value.value) {
+                spec.allowPrivateProviderURLs = allowance
+            } else {
+                reader.problem("allow_private_provider_urls", line: value.line,
+                               "\"\(value.value)\" is not a list of host names, addresses and networks (such as \"ollama.internal,10.0.0.5,192.168.1.0/24\"), nor \"1\" for all")
+            }
         }
         if let value = reader.boolean("disabled", example: "true") {
             spec.disabled = value.value

@@ -32,6 +32,9 @@ public struct ClientSpec: Sendable, Hashable, Codable {
     /// `open_signup`: anyone who reaches the domain may sign up (as a pending account the admin
     /// approves). Default false: the operator creates the first admin, who adds the employees.
     public var openSignup: Bool = false
+    /// `allow_private_provider_urls`: private addresses an admin may point a connection at (e.g.
+    /// an Ollama on the client's network); passed to the agent as `ALLOW_PRIVATE_PROVIDER_URLS`.
+    public var allowPrivateProviderURLs: String?
     /// `disabled`: kept in the fleet, skipped by every command.
     public var disabled: Bool = false
 

@@ -3,6 +3,27 @@ import Foundation
 /// The checks fleet-file values must pass. Pure functions: each returns the normalised value, or
 /// `nil` when the text does not qualify (the caller words the message).
 public enum FieldRules {
+    /// `allow_private_provider_urls`: `1`/`true`/`all` or comma-separated host names, IP addresses and
+    /// CIDR networks — what the agent's `ALLOW_PRIVATE_PROVIDER_URLS` accepts; nil otherwise.
+    public static func privateAddressAllowance(_ text: String) -> String? {
+        let value = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if ["1", "true", "yes", "on", "all", "*"].contains(value) { return value }
+        let entries = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !entries.isEmpty, value.count <= 1000 else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.:/")
+        for entry in entries {
+            guard entry.allSatisfy({ allowed.contains($0) }), entry.count <= 253 else { return nil }
+            let address = entry.split(separator: "/", maxSplits: 1)
+            if address.count == 2 {
+                guard let bits = Int(address[1]), bits >= 0, bits <= (address[0].contains(":") ? 128 : 32),
+                      addressBytes(String(address[0])) != nil else { return nil }
+            } else if host(entry) == nil {
+                return nil
+            }
+        }
+        return entries.joined(separator: ",")
+    }
+
     /// Client slugs: `^[a-z][a-z0-9-]{1,30}[a-z0-9]$` (3–32 characters, DNS- and label-safe).
     public static func isSlug(_ text: String) -> Bool {
         let scalars = Array(text.unicodeScalars)

@@ -42,6 +42,8 @@ public struct Instance: Sendable, Hashable, Codable {
     public var host: String?
     /// Public sign-up open on the agent (`ENABLE_SIGNUP`); false unless the client file asks.
     public var openSignup: Bool
+    /// `ALLOW_PRIVATE_PROVIDER_URLS` for the agent, if the client file sets it.
+    public var allowPrivateProviderURLs: String?
     /// Skipped by commands.
     public var disabled: Bool
 
@@ -50,7 +52,7 @@ public struct Instance: Sendable, Hashable, Codable {
         case slug, name, domain, adminEmail, location, serverType, image, sshKeys, firewallSSHSources
         case agentImage, agentVersion, versionPin, agentPort, markupRate, usageSyncIntervalSeconds
         case openRouterKeyLimit = "openrouterKeyLimit", openRouterLimitReset = "openrouterLimitReset"
-        case brandDirectory = "brandDir", host, openSignup, disabled
+        case brandDirectory = "brandDir", host, openSignup, allowPrivateProviderURLs, disabled
     }
 
     /// `image:version`.
@@ -78,6 +80,7 @@ public struct Instance: Sendable, Hashable, Codable {
         brandDirectory = client.brandDirectory
         host = client.host
         openSignup = client.openSignup
+        allowPrivateProviderURLs = client.allowPrivateProviderURLs
         disabled = client.disabled
     }
 }

@@ -113,6 +113,10 @@ public enum StarterFleet {
         # Default false: the first admin is made with `maictl admin create`, and adds employees.
         # open_signup = false
 
+        # Private addresses a client admin may point a connection at (an Ollama on the client's own
+        # network, say): host names, addresses and networks, or "1" for all. Default: none.
+        # allow_private_provider_urls = "ollama.internal,10.0.0.5,192.168.1.0/24"
+
         # Keep the client in the fleet but skip it in every command. Default false.
         disabled = false
 
