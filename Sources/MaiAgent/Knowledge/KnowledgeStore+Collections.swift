@@ -62,13 +62,20 @@ extension KnowledgeStore {
         }
     }
 
-    /// Adds a file `userID` may see to their own collection.
+    /// Adds one of the owner's own files to their own collection. A file someone shared with you
+    /// stays theirs: you cannot pass it on (share it further, or keep it after they take you off).
     func addFile(collectionID: String, fileID: String, ownerID: String, now: Int64) async throws -> CollectionDetail? {
         try await pool.write { db in
             guard var record = try KnowledgeRecord.fetchOne(db, sql: "SELECT * FROM knowledge WHERE id = ? AND user_id = ?", arguments: [collectionID, ownerID]) else { return nil }
-            let visible = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM (\(Self.visibleFilesSQL)) WHERE id = :file)",
-                                            arguments: ["user": ownerID, "file": fileID]) ?? false
-            guard visible else { throw APIError(.notFound, "No such file. Upload it first with POST /api/v1/files/.") }
+            let own = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM files WHERE id = ? AND user_id = ?)", arguments: [fileID, ownerID]) ?? false
+            guard own else {
+                let visible = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM (\(Self.visibleFilesSQL)) WHERE id = :file)",
+                                                arguments: ["user": ownerID, "file": fileID]) ?? false
+                if visible {
+                    throw APIError(.forbidden, "Only the person who uploaded a file can put it into a collection. Ask them to add it to theirs, or upload your own copy.")
+                }
+                throw APIError(.notFound, "No such file. Upload it first with POST /api/v1/files/.")
+            }
             try db.execute(sql: "INSERT OR IGNORE INTO knowledge_files (knowledge_id, file_id) VALUES (?, ?)", arguments: [collectionID, fileID])
             record.updatedAt = now
             try record.update(db)

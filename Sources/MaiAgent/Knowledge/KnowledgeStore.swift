@@ -8,14 +8,16 @@ struct KnowledgeStore: Sendable {
 
     // MARK: Access
 
-    /// The SQL for the ids of files `?` may see: their own, and those in collections they own,
-    /// that are shared with everyone, or that are shared with them.
+    /// The SQL for the ids of files `?` may see: their own, and those their owner put into a
+    /// collection shared with everyone or with them. Only a file's owner can share it: a file in
+    /// someone else's collection (put there before that rule) gives nobody access, so taking a
+    /// person off a collection ends every path they had to its files.
     static let visibleFilesSQL = """
         SELECT id FROM files WHERE user_id = :user
         UNION
         SELECT kf.file_id FROM knowledge_files kf JOIN knowledge k ON k.id = kf.knowledge_id
-        WHERE k.user_id = :user OR k.everyone
-           OR EXISTS (SELECT 1 FROM knowledge_members m WHERE m.knowledge_id = k.id AND m.user_id = :user)
+        JOIN files f ON f.id = kf.file_id AND f.user_id = k.user_id
+        WHERE k.everyone OR EXISTS (SELECT 1 FROM knowledge_members m WHERE m.knowledge_id = k.id AND m.user_id = :user)
         """
 
     static let visibleCollectionCondition = """
@@ -34,6 +36,7 @@ struct KnowledgeStore: Sendable {
             if !collections.isEmpty {
                 let rows = try String.fetchAll(db, sql: """
                     SELECT kf.file_id FROM knowledge_files kf JOIN knowledge k ON k.id = kf.knowledge_id
+                    JOIN files f ON f.id = kf.file_id AND f.user_id = k.user_id
                     WHERE k.id IN (SELECT value FROM json_each(:ids)) AND \(Self.visibleCollectionCondition)
                     """, arguments: ["user": userID, "ids": Self.json(collections)])
                 ids.formUnion(rows)

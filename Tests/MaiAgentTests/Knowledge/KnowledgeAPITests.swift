@@ -145,6 +145,45 @@ import Testing
         }
     }
 
+    /// Someone a collection was shared with cannot pass its file on: not into their own collection,
+    /// not to everyone, and taken off the collection, they lose every path to it — also one made
+    /// before this rule (a file in someone else's collection gives nobody access).
+    @Test func aSharedFileCannotBePassedOnAndAccessEndsWithTheShare() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in
+            let tokens = try await client.seedAccounts()
+            let user = try await client.get("/api/v1/auths/", token: tokens.user).json["id"] as? String ?? ""
+            let file = try await client.upload("deal.txt", text: Self.secret, token: tokens.admin)
+            let fileID = try #require(file.json["id"] as? String)
+            let owners = try #require(try await client.post("/api/v1/knowledge/create", ["name": "Deals"], token: tokens.admin).json["id"] as? String)
+            _ = try await client.post("/api/v1/knowledge/\(owners)/file/add", ["file_id": fileID], token: tokens.admin)
+            _ = try await client.post("/api/v1/knowledge/\(owners)/update", ["user_ids": [user]], token: tokens.admin)
+            await agent.indexed()
+            let question = "acquisition price"
+            #expect(try await client.query(question, [("file", fileID)], token: tokens.user).count == 1, "shared: the employee finds it")
+
+            // The employee tries to keep it: into their own collection, shared with everyone.
+            let theirs = try #require(try await client.post("/api/v1/knowledge/create", ["name": "Mine"], token: tokens.user).json["id"] as? String)
+            let add = try await client.post("/api/v1/knowledge/\(theirs)/file/add", ["file_id": fileID], token: tokens.user)
+            #expect(add.status == .forbidden && add.detail.contains("Only the person who uploaded"), "\(add.status) \(add.detail)")
+            // As if it had got in before the rule: a row put there directly.
+            try await agent.services.database.pool.write { db in
+                try db.execute(sql: "INSERT INTO knowledge_files (knowledge_id, file_id) VALUES (?, ?)", arguments: [theirs, fileID])
+                try db.execute(sql: "UPDATE knowledge SET everyone = 1 WHERE id = ?", arguments: [theirs])
+            }
+            let pending = try await client.post("/api/v1/auths/add", ["name": "Third", "email": "third@example.com", "password": "correct horse", "role": "user"], token: tokens.admin)
+            #expect(pending.status == .ok)
+            let third = try await client.signIn("third@example.com").json["token"] as? String ?? ""
+            #expect(try await client.query(question, [("collection", theirs)], token: third).isEmpty, "a non-owner's collection shares nothing of others'")
+
+            // The owner takes the employee off: every path is gone.
+            _ = try await client.post("/api/v1/knowledge/\(owners)/update", ["user_ids": [String]()], token: tokens.admin)
+            #expect(try await client.query(question, [("file", fileID)], token: tokens.user).isEmpty)
+            #expect(try await client.query(question, [("collection", theirs)], token: tokens.user).isEmpty)
+            #expect(try await client.get("/api/v1/files/\(fileID)", token: tokens.user).status == .notFound)
+        }
+    }
+
     @Test func sharingWithPeopleOrEveryone() async throws {
         let agent = try await TestAgent()
         try await agent.test { client in
