@@ -160,6 +160,33 @@ struct BackupRestoreTests {
         #expect(try restarted.database.appliedMigrations() == AgentMigrations.migrator.migrations)
     }
 
+    /// Whoever holds a backup could add a trigger that makes every new user an admin; it once
+    /// survived a restore and worked. A snapshot whose schema differs from what the migrations make
+    /// is refused; the untouched backup passes.
+    @Test("a snapshot with an extra trigger, view or changed table is refused")
+    func tamperedSchemaIsRefused() async throws {
+        let agent = try await TestAgent()
+        try await agent.test { client in _ = try await client.signUp("admin@example.com") }
+        let (data, _) = try await Self.adminApp(agent).test(.router) { client in try await Self.backup(client) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tamper-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clean = directory.appendingPathComponent("clean.db").path
+        try data.write(to: URL(fileURLWithPath: clean))
+        #expect(try DatabaseRestore.check(snapshot: clean) == AgentMigrations.migrator.migrations.last, "an untouched backup passes")
+        for (name, sql) in [
+            ("trigger", "CREATE TRIGGER everyone_admin AFTER INSERT ON users BEGIN UPDATE users SET role = 'admin' WHERE id = NEW.id; END"),
+            ("view", "CREATE VIEW spy AS SELECT * FROM users"),
+            ("column", "ALTER TABLE users ADD COLUMN backdoor TEXT"),
+        ] {
+            let tampered = directory.appendingPathComponent("\(name).db").path
+            try data.write(to: URL(fileURLWithPath: tampered))
+            try await DatabaseQueue(path: tampered).write { db in try db.execute(sql: sql) }
+            let refusal = #expect(throws: DatabaseRestore.Refusal.self) { _ = try DatabaseRestore.check(snapshot: tampered) }
+            #expect(refusal?.detail.contains("schema is not what mAI makes") == true, "\(name): \(String(describing: refusal))")
+        }
+    }
+
     @Test("a damaged staged file is set aside at start and the current database kept")
     func damagedStagedFileIsSetAside() async throws {
         let agent = try await TestAgent()

@@ -12,7 +12,7 @@ struct MigrationTests {
         let database = try AgentDatabase(path: path)
         #expect(try database.appliedMigrations().isEmpty)
         try database.migrate()
-        #expect(try database.appliedMigrations() == ["v1-accounts", "v2-chats", "v3-connections-generations", "v4-usage", "v5-knowledge", "v6-openrouter-keys", "v7-branding", "v8-books-one-rule"])
+        #expect(try database.appliedMigrations() == ["v1-accounts", "v2-chats", "v3-connections-generations", "v4-usage", "v5-knowledge", "v6-openrouter-keys", "v7-branding", "v8-books-one-rule", "v9-file-attempts"])
         try database.migrate()  // idempotent
         try await database.pool.read { db in
             for table in ["users", "auth_sessions", "refresh_tokens", "api_keys", "settings"] {

@@ -87,7 +87,37 @@ public enum DatabaseRestore {
         guard unknown.isEmpty else {
             throw Refusal(detail: "The snapshot comes from a newer agent (migrations \(unknown.sorted().joined(separator: ", ")) are unknown here). Upgrade this agent first, then restore.")
         }
-        return AgentMigrations.migrator.migrations.last { applied.contains($0) } ?? applied.last!
+        let level = AgentMigrations.migrator.migrations.last { applied.contains($0) } ?? applied.last!
+        try checkSchema(snapshot: path, level: level)
+        return level
+    }
+
+    /// Tables, indexes, triggers and views of a database, as `sqlite_master` holds them (SQLite's
+    /// own `sqlite_…` objects aside).
+    static func schemaObjects(_ db: Database) throws -> Set<String> {
+        Set(try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").map { row in
+            "\(row["type"] as String? ?? "") \(row["name"] as String? ?? "") on \(row["tbl_name"] as String? ?? ""): \(row["sql"] as String? ?? "")"
+        })
+    }
+
+    /// A snapshot's schema must be exactly what this agent's migrations make at its level: an extra
+    /// or changed trigger, view or table in a backup (one that made every new user an admin once
+    /// survived a restore) is refused, not run. The snapshot is opened read-only and with
+    /// `trusted_schema` off, so nothing in it runs while it is inspected.
+    static func checkSchema(snapshot path: String, level: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA trusted_schema = OFF") }
+        let found = try DatabaseQueue(path: path, configuration: configuration).read { db in try schemaObjects(db) }
+        removeEmptySidecars(of: path)
+        let reference = try DatabaseQueue()
+        try AgentMigrations.migrator.migrate(reference, upTo: level)
+        let expected = try reference.read { db in try schemaObjects(db) }
+        let extra = found.subtracting(expected), missing = expected.subtracting(found)
+        guard extra.isEmpty && missing.isEmpty else {
+            let sample = (extra.sorted().map { "unexpected \($0.prefix(120))" } + missing.sorted().map { "missing \($0.prefix(120))" }).prefix(3)
+            throw Refusal(detail: "The snapshot's schema is not what mAI makes (\(sample.joined(separator: "; "))). It was changed after the backup was taken: restore another backup.")
+        }
     }
 
     /// At start, before the pool opens: swaps a staged snapshot in, keeping the current database
