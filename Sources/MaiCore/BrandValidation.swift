@@ -83,14 +83,14 @@ public enum BrandValidation {
             }
         }
         if let logo = update.logo {
-            switch checkImage(logo.data, field: "logo", maxBytes: maxLogoBytes, maxPixels: maxLogoPixels, allowed: [.png, .svg]) {
-            case .success(let kind): result.logo = BrandImage(contentType: kind.contentType, data: logo.data)
+            switch checkImage(logo.data, field: "logo", maxBytes: maxLogoBytes, maxPixels: maxLogoPixels, allowed: [.png, .svg]).flatMap({ kind in stored(kind, logo.data, field: "logo") }) {
+            case .success(let image): result.logo = image
             case .failure(let problem): problems.append(problem)
             }
         }
         if let favicon = update.favicon {
-            switch checkImage(favicon.data, field: "favicon", maxBytes: maxFaviconBytes, maxPixels: maxFaviconPixels, allowed: [.png, .svg, .ico]) {
-            case .success(let kind): result.favicon = BrandImage(contentType: kind.contentType, data: favicon.data)
+            switch checkImage(favicon.data, field: "favicon", maxBytes: maxFaviconBytes, maxPixels: maxFaviconPixels, allowed: [.png, .svg, .ico]).flatMap({ kind in stored(kind, favicon.data, field: "favicon") }) {
+            case .success(let image): result.favicon = image
             case .failure(let problem): problems.append(problem)
             }
         }
@@ -123,6 +123,16 @@ public enum BrandValidation {
             return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
         }
         return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    }
+
+    /// What is kept of a checked image: an SVG is rewritten from the allowlist (`SVGSanitizer`),
+    /// whatever passed the checks; other kinds as they are.
+    static func stored(_ kind: ImageKind, _ data: Data, field: String) -> Result<BrandImage, BrandProblem> {
+        guard kind == .svg else { return .success(BrandImage(contentType: kind.contentType, data: data)) }
+        switch SVGSanitizer.sanitize(data) {
+        case .success(let clean): return .success(BrandImage(contentType: kind.contentType, data: clean))
+        case .failure(let failure): return .failure(BrandProblem(field, "SVG refused: \(failure.description)"))
+        }
     }
 
     /// Sniffs, sizes and (for SVG) inspects one image.

@@ -51,6 +51,36 @@ struct BrandValidationTests {
         #expect(problems.first?.message.contains(reason) == true, "\(problems)")
     }
 
+    /// The blocklist could be talked around; what is stored is the SVG written anew from an
+    /// allowlist, so none of these survive, whatever the checks before said.
+    @Test("an SVG is stored rewritten from the allowlist: no bypass survives", arguments: [
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><rect title=">" onload="alert(1)" width="1" height="1"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:u\72l(https://evil.example/p)" width="1" height="1"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><iframe src="https://evil.example"/><rect width="1" height="1"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><meta http-equiv="refresh" content="0;url=https://evil.example"/><rect width="1" height="1"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><use href="data:image/svg+xml;base64,PHN2Zy8+"/><rect width="1" height="1"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><a href="#x"><rect width="1" height="1"/></a><animate attributeName="href" to="javascript:alert(1)"/></svg>"##,
+        ##"<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: u\72l(https://evil.example) }</style><rect width="1" height="1"/></svg>"##,
+    ])
+    func allowlistRewrite(svg: String) throws {
+        let (normalized, problems) = BrandValidation.validate(Self.logo(svg))
+        guard problems.isEmpty else { return }  // refused outright: nothing stored
+        let stored = String(decoding: try #require(normalized.logo?.data), as: UTF8.self)
+        for bad in ["iframe", "meta", "onload", "data:", "javascript", "\\", "evil.example", "animate", "<a"] {
+            #expect(!stored.lowercased().contains(bad), "\(bad) survived: \(stored)")
+        }
+        #expect(stored.contains("<rect"), "the drawing stays: \(stored)")
+    }
+
+    @Test("a clean SVG keeps its drawing, written anew")
+    func cleanRewrite() throws {
+        let (normalized, problems) = BrandValidation.validate(Self.logo(Self.goodSVG))
+        #expect(problems.isEmpty, "\(problems)")
+        let stored = String(decoding: try #require(normalized.logo?.data), as: UTF8.self)
+        #expect(stored == ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" xmlns:xlink="http://www.w3.org/1999/xlink"><defs><linearGradient id="g"></linearGradient></defs><rect fill="url(#g)" height="10" width="10"></rect><use xlink:href="#g"></use></svg>"##,
+                "\(stored)")
+    }
+
     @Test("types come from the bytes: a PNG named .svg is a PNG, HTML claiming to be an image is refused")
     func sniffing() {
         #expect(BrandValidation.sniff(Self.png(width: 64, height: 64)) == .png)

@@ -33,6 +33,11 @@ from conftest import ROOT, free_port, start_agent
 browser = browser_fixture(width=1200, height=850)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BRAND_DIR = ROOT / "fleet" / "clients" / "acme" / "brand"
+# fleet/clients/acme/brand/logo.svg as the agent stores and serves it: written anew from the SVG
+# allowlist (attributes sorted, explicit end tags, no whitespace between elements).
+ACME_LOGO_STORED = (b'<svg xmlns="http://www.w3.org/2000/svg" height="64" viewBox="0 0 64 64" width="64"><title>Acme</title>'
+                    b'<rect fill="#b3261e" height="64" rx="14" width="64"></rect>'
+                    b'<path d="M18 48 L32 14 L46 48 H39 L36 40 H28 L25 48 Z M30 34 H34 L32 28 Z" fill="#ffffff"></path></svg>')
 TOKEN = "branding-test-token-0123456789abcdef"
 WAIT = 10
 
@@ -176,12 +181,12 @@ def test_an_administrator_changes_branding_in_the_settings_ui(browser, tmp_path:
         driver.find_element(By.ID, "branding-logo-file").send_keys(str(BRAND_DIR / "logo.svg"))
         wait.until(lambda d: "image/svg+xml" in d.find_element(By.ID, "branding-logo-info").text)
         wait.until(lambda d: d.execute_script("const i = document.getElementById('brand-logo'); return i.complete && i.naturalWidth > 0 && i.src.includes('v=')"))
-        assert requests.get(agent.url + "/branding/logo", timeout=10).content == (BRAND_DIR / "logo.svg").read_bytes()
+        assert requests.get(agent.url + "/branding/logo", timeout=10).content == ACME_LOGO_STORED
         evil = tmp_path / "evil.svg"
         evil.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
         driver.find_element(By.ID, "branding-logo-file").send_keys(str(evil))
         wait.until(lambda d: "<script>" in d.find_element(By.ID, "alert-text").text)
-        assert requests.get(agent.url + "/branding/logo", timeout=10).content == (BRAND_DIR / "logo.svg").read_bytes()
+        assert requests.get(agent.url + "/branding/logo", timeout=10).content == ACME_LOGO_STORED
         driver.save_screenshot(str(ARTIFACTS / "branding-admin-panel.png"))
     finally:
         agent.stop()
