@@ -148,3 +148,28 @@ struct ThrottleTests {
         #expect(try await gate.run { 4 } == 4, "free again once the work ended")
     }
 }
+
+/// One-request uploads hold their body in memory: a bound in total and per person, answered at once.
+@Suite struct UploadGateTests {
+    @Test func wholeUploadsAreBoundedInTotalAndPerPerson() async throws {
+        let gate = ConcurrencyGate(total: 2, perUser: 1)
+        let refusal: @Sendable (Bool) -> APIError = { mine in APIError(.tooManyRequests, mine ? "yours" : "everyone's") }
+        let releaseA = AsyncStream<Void>.makeStream(), releaseB = AsyncStream<Void>.makeStream()
+        let started = AsyncStream<Void>.makeStream()
+        let a = Task { try await gate.run(user: "ada", refusal: refusal) { started.continuation.yield(); for await _ in releaseA.stream { break }; return 1 } }
+        var iterator = started.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        // Ada's second upload while her first is received: her own bound.
+        let own = await #expect(throws: APIError.self) { _ = try await gate.run(user: "ada", refusal: refusal) { 0 } }
+        #expect(own?.detail == "yours" && own?.status == .tooManyRequests)
+        let b = Task { try await gate.run(user: "bob", refusal: refusal) { started.continuation.yield(); for await _ in releaseB.stream { break }; return 2 } }
+        _ = await iterator.next()
+        // Two running: a third person is refused by the total.
+        let total = await #expect(throws: APIError.self) { _ = try await gate.run(user: "cleo", refusal: refusal) { 0 } }
+        #expect(total?.detail == "everyone's")
+        releaseA.continuation.finish()
+        releaseB.continuation.finish()
+        #expect(try await a.value + b.value == 3)
+        #expect(try await gate.run(user: "ada", refusal: refusal) { 4 } == 4, "free again")
+    }
+}

@@ -10,6 +10,10 @@ struct FilesController {
     let services: AgentServices
     /// Largest part of a resumable upload.
     static let maximumPartBytes = 8 << 20
+    /// One-request (multipart) uploads hold the whole body in memory: at most two at once in
+    /// total and one per person (four 50 MiB uploads once grew the agent from 208 to 481 MB). The
+    /// resumable upload, which the web app uses, streams to disk and is not bounded here.
+    let wholeUploads = ConcurrencyGate(total: 2, perUser: 1)
 
     var knowledge: KnowledgeService { services.knowledge }
 
@@ -48,8 +52,19 @@ struct FilesController {
     // MARK: Upload in one request (multipart/form-data, field `file`)
 
     @Sendable func upload(_ request: Request, context: AgentRequestContext) async throws -> JSONResponse<FileResponse> {
-        var request = request
         let user = try context.requireIdentity().user.id
+        return try await wholeUploads.run(user: user, refusal: Self.busy) { try await self.uploadWhole(request, user: user) }
+    }
+
+    static func busy(_ mine: Bool) -> APIError {
+        APIError(.tooManyRequests,
+                 mine ? "Your previous upload is still being received. Wait for it, or send large files with the resumable upload (POST /api/v1/files/uploads)."
+                      : "Too many uploads are being received right now. Try again in a few seconds, or use the resumable upload (POST /api/v1/files/uploads).",
+                 headers: [.retryAfter: "5"])
+    }
+
+    private func uploadWhole(_ request: Request, user: String) async throws -> JSONResponse<FileResponse> {
+        var request = request
         let settings = try await services.knowledgeSettings()
         guard let boundary = MultipartFile.boundary(contentType: request.headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, "Send the file as multipart/form-data in a field named 'file', or use the resumable upload (POST /api/v1/files/uploads).")
