@@ -27,14 +27,7 @@ struct ClientTarget: ParsableArguments {
             Stderr.write("Fix the fleet files (maictl fleet validate) and try again.")
             throw ExitCode(64)
         }
-        var instances = try selection.instances()
-        if let client {
-            guard let instance = instances.first(where: { $0.slug == client }) else {
-                Stderr.write("No enabled client named \(client) in \(selection.fleet.directory)/.")
-                throw ExitCode(64)
-            }
-            instances = [instance]
-        }
+        let instances = try selection.instances(onlyClient: client)
         return (fleet, instances)
     }
 }

@@ -53,3 +53,17 @@ struct InstanceSelection: ParsableArguments {
 func fleetExitCode(failures: Int, total: Int) -> ExitCode {
     failures == 0 ? .success : (failures == total ? ExitCode(1) : ExitCode(2))
 }
+
+extension InstanceSelection {
+    /// The selected enabled instances, or only `client` when one is named; exit 64 when there is no
+    /// enabled client of that name.
+    func instances(onlyClient client: String?) throws -> [Instance] {
+        let instances = try self.instances()
+        guard let client else { return instances }
+        guard let instance = instances.first(where: { $0.slug == client }) else {
+            Stderr.write("No enabled client named \(client) in \(fleet.directory)/.")
+            throw ExitCode(64)
+        }
+        return [instance]
+    }
+}

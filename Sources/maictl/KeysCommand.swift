@@ -71,14 +71,7 @@ struct KeysCreateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var instances = try selection.instances()
-        if let client {
-            guard let instance = instances.first(where: { $0.slug == client }) else {
-                Stderr.write("No enabled client named \(client) in \(selection.fleet.directory)/.")
-                throw ExitCode(64)
-            }
-            instances = [instance]
-        }
+        let instances = try selection.instances(onlyClient: client)
         let connector = try selection.connector()
         let context = try KeysContext.make(connector: connector)
         let results = await withBoundedParallelism(limit: selection.parallel, over: instances) { instance in
@@ -145,14 +138,7 @@ struct KeysRotateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var instances = try selection.instances()
-        if let client {
-            guard let instance = instances.first(where: { $0.slug == client }) else {
-                Stderr.write("No enabled client named \(client) in \(selection.fleet.directory)/.")
-                throw ExitCode(64)
-            }
-            instances = [instance]
-        }
+        let instances = try selection.instances(onlyClient: client)
         let connector = try selection.connector()
         let context = try KeysContext.make(connector: connector)
         let drain = drainTimeout.duration, grace = grace.duration
