@@ -284,7 +284,8 @@ def test_employee_chats_streams_searches_branches_and_switches_language(chat_age
     assert driver.execute_script("return document.documentElement.lang") == "de"
     driver.refresh()
     wait_text(driver, "#signout", de["signout"])
-    assert driver.find_element(By.ID, "send-button").text == "Senden"
+    # The chat page is drawn after the session bar: wait for it too (a hidden element reads "").
+    assert wait_text(driver, "#send-button", "Senden") == "Senden"
     assert driver.find_element(By.ID, "composer-input").get_attribute("placeholder") == de["chat.placeholder"]
     assert driver.execute_script("return document.documentElement.lang") == "de"
     assert driver.execute_script("return document.documentElement.dir") == "ltr"
