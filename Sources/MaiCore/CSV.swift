@@ -5,11 +5,10 @@ public enum CSV {
     /// characters other than line breaks (ESC, NUL…) and bidi overrides become U+FFFD: CSV is also
     /// read in terminals.
     public static func cell(_ value: String) -> String {
+        let unsafe = { (scalar: Unicode.Scalar) in TerminalSafe.isUnsafe(scalar) && scalar != "\n" && scalar != "\r" && scalar != "\t" }
         var value = value
-        if value.unicodeScalars.contains(where: { TerminalSafe.isUnsafe($0) && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
-            value = String(String.UnicodeScalarView(value.unicodeScalars.map {
-                TerminalSafe.isUnsafe($0) && $0 != "\n" && $0 != "\r" && $0 != "\t" ? "\u{FFFD}" : $0
-            }))
+        if value.unicodeScalars.contains(where: unsafe) {
+            value = String(String.UnicodeScalarView(value.unicodeScalars.map { unsafe($0) ? "\u{FFFD}" : $0 }))
         }
         if let first = value.first, "=+@\t\r".contains(first) || (first == "-" && Double(value) == nil) { value = "'" + value }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }

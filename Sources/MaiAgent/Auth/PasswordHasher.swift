@@ -51,26 +51,17 @@ private final class DummyHash: Sendable {
     let value = Mutex<String?>(nil)
 }
 
-/// The agent-wide admission count of bcrypt work.
-final class BcryptGate: Sendable {
-    let limit: Int
-    private let running = Mutex(0)
+/// The agent-wide admission count of bcrypt work: a `ConcurrencyGate` with one bound for everyone.
+struct BcryptGate: Sendable {
+    private let gate: ConcurrencyGate
 
     init(limit: Int) {
-        self.limit = max(1, limit)
+        gate = ConcurrencyGate(total: limit, perUser: .max)
     }
 
     func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        let admitted = running.withLock { count -> Bool in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else {
-            throw APIError(.serviceUnavailable, "The server is busy checking other passwords. Try again in a few seconds.",
-                           headers: [.retryAfter: "2"])
-        }
-        defer { running.withLock { $0 -= 1 } }
-        return try await body()
+        try await gate.run(user: "", refusal: { _ in
+            APIError(.serviceUnavailable, "The server is busy checking other passwords. Try again in a few seconds.", headers: [.retryAfter: "2"])
+        }, body)
     }
 }

@@ -71,22 +71,21 @@ public final class SignInThrottle: Sendable {
     public func recordSuccess(email: String, address: String) {
         state.withLock { state in
             state.counters[Self.pairKey(email, address)] = nil
-            for key in [Self.addressKey(address), Self.emailKey(email)] {
-                guard var counter = state.counters[key] else { continue }
-                counter.failures = max(0, counter.failures - 1)
-                state.counters[key] = counter
-            }
+            Self.takeBack(&state, [Self.addressKey(address), Self.emailKey(email)])
         }
     }
 
     /// Takes back an admitted attempt that was never checked (the server was too busy to).
     public func cancel(email: String, address: String) {
-        state.withLock { state in
-            for key in [Self.pairKey(email, address), Self.addressKey(address), Self.emailKey(email)] {
-                guard var counter = state.counters[key] else { continue }
-                counter.failures = max(0, counter.failures - 1)
-                state.counters[key] = counter
-            }
+        state.withLock { state in Self.takeBack(&state, [Self.pairKey(email, address), Self.addressKey(address), Self.emailKey(email)]) }
+    }
+
+    /// One counted attempt fewer on each of `keys`.
+    private static func takeBack(_ state: inout State, _ keys: [String]) {
+        for key in keys {
+            guard var counter = state.counters[key] else { continue }
+            counter.failures = max(0, counter.failures - 1)
+            state.counters[key] = counter
         }
     }
 

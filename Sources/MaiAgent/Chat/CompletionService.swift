@@ -171,9 +171,6 @@ struct CompletionService: Sendable {
                                      streamed: streamed, started: started, firstToken: nil, finishReason: "streaming")
         // Not due for confirmation while it streams: the final save makes it due.
         early.nextAttemptAt = early.createdAt + 900
-        // Awaiting OpenRouter's figures (its name comes with the response head): provisional, not
-        // unverified — a row left by a crash is then plainly still to confirm at the restart.
-        if early.status == GenerationStatus.unverified.rawValue { early.status = GenerationStatus.provisional.rawValue }
         do {
             try await services.generations.insert(early)
         } catch {
@@ -338,10 +335,12 @@ struct CompletionService: Sendable {
         return "\(instance)_user_\(digest)"
     }
 
-    /// OpenRouter rows wait for confirmation (if OpenRouter gave an id to confirm); others are estimates.
+    /// OpenRouter rows wait for confirmation (if OpenRouter gave an id to confirm); others are
+    /// estimates. A row still streaming awaits its name (it comes with the response head), so it is
+    /// provisional: a row a crash leaves behind is plainly still to confirm at the restart.
     static func initialStatus(plan: Plan, outcome: Outcome) -> GenerationStatus {
         guard plan.connection.kind == .openrouter else { return .estimated }
-        return outcome.upstreamID == nil ? .unverified : .provisional
+        return outcome.upstreamID == nil && outcome.finishReason != "streaming" ? .unverified : .provisional
     }
 
     /// Tokens × the model's listed per-token prices, exact, or `nil` without prices.

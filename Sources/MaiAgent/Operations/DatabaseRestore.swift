@@ -55,23 +55,25 @@ public enum DatabaseRestore {
 
     /// Integrity and schema of a snapshot file; returns its last migration.
     public static func check(snapshot path: String) throws -> String {
+        // Read-only, and with `trusted_schema` off, so nothing in the snapshot runs while it is inspected.
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA trusted_schema = OFF") }
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
             throw Refusal(detail: "The snapshot is not an SQLite database (\(error)). Send a file made by GET /admin/v1/backup.")
         }
-        let (integrity, applied): ([String], [String]) = try queue.read { db in
+        let (integrity, applied, objects): ([String], [String], Set<String>) = try queue.read { db in
             let integrity: [String]
             do {
                 integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")
             } catch {
                 throw Refusal(detail: "The snapshot is not a readable SQLite database (\(error)). Send a file made by GET /admin/v1/backup.")
             }
-            guard try db.tableExists("grdb_migrations") else { return (integrity, []) }
-            return (integrity, try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+            guard try db.tableExists("grdb_migrations") else { return (integrity, [], []) }
+            return (integrity, try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"), try schemaObjects(db))
         }
         // Reading a WAL-mode file leaves an (empty) -wal and -shm beside it: not part of the snapshot.
         try? queue.close()
@@ -88,7 +90,7 @@ public enum DatabaseRestore {
             throw Refusal(detail: "The snapshot comes from a newer agent (migrations \(unknown.sorted().joined(separator: ", ")) are unknown here). Upgrade this agent first, then restore.")
         }
         let level = AgentMigrations.migrator.migrations.last { applied.contains($0) } ?? applied.last!
-        try checkSchema(snapshot: path, level: level)
+        try checkSchema(objects, level: level)
         return level
     }
 
@@ -100,16 +102,10 @@ public enum DatabaseRestore {
         })
     }
 
-    /// A snapshot's schema must be exactly what this agent's migrations make at its level: an extra
-    /// or changed trigger, view or table in a backup (one that made every new user an admin once
-    /// survived a restore) is refused, not run. The snapshot is opened read-only and with
-    /// `trusted_schema` off, so nothing in it runs while it is inspected.
-    static func checkSchema(snapshot path: String, level: String) throws {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA trusted_schema = OFF") }
-        let found = try DatabaseQueue(path: path, configuration: configuration).read { db in try schemaObjects(db) }
-        removeEmptySidecars(of: path)
+    /// A snapshot's schema (`found`) must be exactly what this agent's migrations make at its level:
+    /// an extra or changed trigger, view or table in a backup (one that made every new user an admin
+    /// once survived a restore) is refused, not run.
+    static func checkSchema(_ found: Set<String>, level: String) throws {
         let reference = try DatabaseQueue()
         try AgentMigrations.migrator.migrate(reference, upTo: level)
         let expected = try reference.read { db in try schemaObjects(db) }
