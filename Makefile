@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration image image-test bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
+.PHONY: run demo build deps test test-deps test-swift test-integration integration-tiers image image-test image-test-beside bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -30,7 +30,15 @@ build:
 	$(SWIFT) build --product maictl
 
 ## make test: install test dependencies, run every tier (unit + component, then integration)
-test: test-deps test-swift test-integration
+# The image's static release build runs beside the debug build and the unit tier (two builds fill the
+# two cores better than one after the other: each has long one-module stretches); its log is shown
+# when it fails. Both resolve the packages first, one after the other (one Package.resolved). Then the
+# integration tiers deploy that image.
+test: test-deps
+	$(SWIFT) package resolve
+	$(SWIFT) package --scratch-path .build-static resolve
+	@$(MAKE) --no-print-directory -j2 test-swift image-test-beside
+	@$(MAKE) --no-print-directory integration-tiers
 
 test-deps:
 	@scripts/install-deps.sh test
@@ -46,6 +54,9 @@ test-swift:
 # real browser. pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 
 test-integration: image-test
+	@$(MAKE) --no-print-directory integration-tiers
+
+integration-tiers:
 	$(SWIFT) build --build-tests
 	# The test fleet's names are machine-wide: one fleet at a time (the lock waits for any other).
 	MAI_INTEGRATION=1 MAI_TEST_IMAGE=localhost/mai-agent:test MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
@@ -63,6 +74,14 @@ image:
 image-test:
 	@scripts/install-deps.sh image
 	scripts/build-image --config release --tag test
+
+image-test-beside:
+	@mkdir -p .build-static
+	@echo "image: scripts/build-image --config release --tag test, beside the debug build (log: .build-static/image-test.log)"
+	@started=$$(date +%s); \
+	  if scripts/build-image --config release --tag test >.build-static/image-test.log 2>&1; then \
+	    echo "image: localhost/mai-agent:test built in $$(( $$(date +%s) - started )) s"; \
+	  else status=$$?; tail -n 80 .build-static/image-test.log; echo "image: build failed ($$status); whole log: .build-static/image-test.log" >&2; exit 1; fi
 
 ## make bench: the shipping binary (the image's build: scripts/build-agent-static), then start-up
 ## time, idle memory and /health throughput, then CPU and writes when idle (bench-idle)
