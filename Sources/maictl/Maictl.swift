@@ -18,7 +18,7 @@ struct Maictl: AsyncParsableCommand {
         version: MaiVersion.current,
         subcommands: [Version.self, InitCommand.self, FleetCommand.self, StatusCommand.self, HealthCommand.self, UsageCommand.self,
                       HostsCommand.self,
-                      PlanCommand.self, ProvisionCommand.self, DeprovisionCommand.self,
+                      PlanCommand.self, ProvisionCommand.self, BootstrapCommand.self, DeprovisionCommand.self,
                       BrandCommand.self, BackupCommand.self, RestoreCommand.self,
                       KeysCommand.self, AdminCommand.self,
                       DeployCommand.self, RollbackCommand.self, LockCommand.self, AuditCommand.self, LogsCommand.self, ExecCommand.self, SSHCommand.self]

@@ -12,7 +12,7 @@ struct UsageReconcileCommand: AsyncParsableCommand {
         discussion: """
             OpenRouter's /activity covers the last 30 completed UTC days, so today and older days are listed as
             not covered. Keys come from the agent (current and retired) and maictl's key history (rotations).
-            Exit 2 when a day differs by more than --threshold or a client (or OpenRouter) did not answer; a client
+            Exit 2 when a day differs by more than --threshold or in its number of requests, or a client (or OpenRouter) did not answer; a client
             that did not answer is listed as missing, never counted as zero. Needs OPENROUTER_MANAGEMENT_KEY.
             With --settle, each agent first books the requests it sent but OpenRouter never named (cancelled or cut
             before the response head, or the agent died) at OpenRouter's own figures from the same record, so the

@@ -379,6 +379,51 @@ struct BillingTests {
 }
 
 extension BillingTests {
+    @Test("a request given up before OpenRouter's response head leaves a row; OpenRouter's record settles it")
+    func givenUpBeforeTheHead() async throws {
+        let (harness, agent) = try await SimulatorHarness.withAgent()
+        defer { harness.stop() }
+        let token = try await agent.test { client in try await client.seedAccounts().user }
+        let server = try await AgentServer.start(agent)
+        defer { server.stop() }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"\#(Self.models[0])","stream":true,"messages":[{"role":"user","content":"slow to start [[sim:head_latency_ms=20000]]"}]}"#))
+        // The employee gives up while OpenRouter has started (and charges) but not yet answered: the
+        // agent's own answer has not begun either (it waits for OpenRouter's head).
+        let employee = Task { try await HTTPClient.shared.execute(request, timeout: .seconds(60)) }
+        try await Self.eventually("OpenRouter to start the generation") { harness.openRouter.running.count == 1 }
+        employee.cancel()
+        let outcome = await employee.result
+        #expect((try? outcome.get()) == nil, "the employee got no answer: \(outcome)")
+        try await Self.eventually("the simulator to record the generation it started, cancelled") {
+            harness.openRouter.generations.filter(\.cancelled).count == 1
+        }
+        try await Self.eventually("the agent's row to end") { try await Self.rows(agent).allSatisfy { $0.finishReason != "streaming" } }
+        let run = try await agent.services.confirmations.runOnce()
+        var rows = try await Self.rows(agent)
+        #expect(rows.count == 1 && rows[0].upstreamID == nil && rows[0].status == "unverified" && run.unverified == 1,
+                "one unnamed row, waiting for the settlement: \(rows) \(run)")
+        // What `maictl usage reconcile --settle` sends: OpenRouter's record for the key, day and model.
+        let served = harness.openRouter.generations
+        let keyHash = try #require(rows.first?.keyHash)
+        let item = AdminSettlementRequest.Item(
+            day: UsageBook.day(served[0].createdAt), model: served[0].model, requests: served.count,
+            promptTokens: served.reduce(0) { $0 + $1.promptTokens }, completionTokens: served.reduce(0) { $0 + $1.completionTokens },
+            usage: Money(nanos: served.reduce(Int64(0)) { $0 + $1.cost.nanos }))
+        let settled = try await UsageSettlement(pool: agent.services.database.pool).settle(AdminSettlementRequest(keyHash: keyHash, items: [item]), now: 1)
+        #expect(settled.items.map(\.settled) == [1], "\(settled)")
+        rows = try await Self.rows(agent)
+        #expect(rows.map(\.status) == ["confirmed"] && rows.first?.promptTokens == item.promptTokens, "\(rows)")
+        let simulator = try await Self.simulatorBooks(harness, agent: agent)
+        #expect(simulator.values.allSatisfy { $0.nanos > 0 }, "OpenRouter charged the prompt: \(simulator)")
+        let books = try await Self.agentBooks(agent)
+        #expect(books == simulator, "agent vs simulator:\n\(Self.difference(books, simulator))")
+        #expect(try await Self.detailBooks(agent) == books)
+    }
+
     @Test("requests OpenRouter never named are settled from its activity record, exactly and once")
     func settlementFromActivity() async throws {
         let (harness, agent) = try await SimulatorHarness.withAgent()

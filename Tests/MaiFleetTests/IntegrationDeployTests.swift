@@ -21,6 +21,10 @@ struct IntegrationDeployTests {
     }
 
     func maictl(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+        try maictl(arguments)
+    }
+
+    func maictl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         var environment = ProcessInfo.processInfo.environment
         environment["MAICTL_STATE_DIR"] = workspace.work + "/state"
         environment["MAICTL_SSH_KEY"] = fleet.clientKey
@@ -70,11 +74,26 @@ struct IntegrationDeployTests {
     @Test func deployRollingUpgradeFailedCanaryRollbackAndLocks() async throws {
         let names = fleet.hosts.map(\.serverId)
 
-        // 1. v1 on three fresh hosts (the image streamed over SSH).
+        // 1. Three fresh hosts, prepared from their user data, bootstrapped: cloud-init done (as the
+        // hosts' own `cloud-init status` says), v1 deployed (the image streamed over SSH), the first
+        // administrator made. The test domains are in no DNS: bootstrap first refuses, naming the
+        // record to add, and changes nothing.
+        let passwordDir = workspace.work + "/passwords"
+        try FileManager.default.createDirectory(atPath: passwordDir, withIntermediateDirectories: true)
+        let bootstrap = ["bootstrap", "--all", "--fleet", workspace.work + "/fleet", "--version", "v1", "--push-image", "--health-timeout", "60",
+                         "--password-dir", passwordDir]
+        let noDNS = try maictl(bootstrap)
+        #expect(noDNS.status == 1, "bootstrap without DNS records: \(noDNS.out)\n\(noDNS.err)")
+        for host in fleet.hosts {
+            let record = "\(host.name).test.example does not resolve: add the DNS record  \(host.name).test.example. 300 IN A \(host.ip)"
+            #expect(noDNS.err.contains(record), "bootstrap names the record for \(host.name): \(noDNS.err)")
+        }
+        #expect(try await servingVersions() == ["-", "-", "-"], "nothing is deployed before DNS is right")
         var started = Date()
-        let v1 = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v1", "--push-image", "--health-timeout", "60")
+        let v1 = try maictl(bootstrap + ["--skip-dns-check"])
         let v1Seconds = Date().timeIntervalSince(started)
-        #expect(v1.status == 0, "deploy v1: \(v1.out)\n\(v1.err)")
+        #expect(v1.status == 0, "bootstrap (deploy v1): \(v1.out)\n\(v1.err)")
+        #expect(v1.out.split(separator: "\n").filter { $0.contains("serving") }.count == 3, "\(v1.out)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
         for host in fleet.hosts { #expect(publicHealth(host) == 200, "\(host.name) answers /health through Caddy") }
         // The metadata service hands out the user data, host key included: root on the host may read
@@ -96,19 +115,21 @@ struct IntegrationDeployTests {
         for host in fleet.hosts {
             let (status, body) = try await post(host, "/api/v1/auths/signup", ["name": "Mallory", "email": "m@\(host.name).example", "password": "password 123"])
             #expect(status == 403, "an anonymous sign-up on \(host.name) answered \(status): \(body)")
-            // The operator makes each client's first admin (it must survive every later deploy).
-            let file = workspace.work + "/admin-\(host.name).txt"
-            let made = try maictl("admin", "create", host.serverId, "--fleet", workspace.work + "/fleet", "--email", "admin@\(host.name).example",
-                                  "--name", "Admin", "--password-file", file)
-            #expect(made.status == 0 && made.out.contains("administrator admin@\(host.name).example created") && made.out.contains(file),
-                    "maictl admin create on \(host.name): \(made.out)\n\(made.err)")
+            // Bootstrap made each client's first admin (admin_email of its file; it must survive every
+            // later deploy); the password is only in the file.
+            let file = passwordDir + "/\(host.serverId)-admin-password.txt"
+            #expect(v1.out.contains("\(host.serverId): administrator admin@\(host.name).test.example; password in \(file)"), "\(v1.out)")
             let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
-            #expect(!made.out.contains(password) && !made.err.contains(password), "the password is only in the file")
+            #expect(password.count == 24 && !v1.out.contains(password) && !v1.err.contains(password), "the password is only in the file")
             passwords[host.name] = password
-            let (signedIn, signInBody) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": password])
+            let (signedIn, signInBody) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).test.example", "password": password])
             #expect(signedIn == 200 && signInBody["role"] as? String == "admin", "\(host.name): the new admin signs in: \(signedIn) \(signInBody)")
         }
-        let again = try maictl("admin", "create", fleet.hosts[0].serverId, "--fleet", workspace.work + "/fleet", "--email", "admin@\(fleet.hosts[0].name).example")
+        // Bootstrap again: every step is kept, no second admin, no new password file.
+        let rerun = try maictl(bootstrap + ["--skip-dns-check"])
+        #expect(rerun.status == 0 && rerun.out.components(separatedBy: "kept (1 account)").count == 4 && !rerun.out.contains("password in"),
+                "a second bootstrap keeps what is done: \(rerun.out)\n\(rerun.err)")
+        let again = try maictl("admin", "create", fleet.hosts[0].serverId, "--fleet", workspace.work + "/fleet", "--email", "admin@\(fleet.hosts[0].name).test.example")
         #expect(again.status == 1 && again.err.contains("already"), "a second admin with the same address is refused: \(again.out)\n\(again.err)")
         // The admin API on the host's loopback reaches the serving container through Caddy.
         let status = try maictl("status", "--fleet", workspace.work + "/fleet", "-o", "json")
@@ -129,7 +150,7 @@ struct IntegrationDeployTests {
         }
         let longest = pollers.map(\.longestOutage).max() ?? 0
         for host in fleet.hosts {
-            let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).example", "password": passwords[host.name] ?? "?"])
+            let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).test.example", "password": passwords[host.name] ?? "?"])
             #expect(status == 200 && body["token"] != nil, "\(host.name): the account made under v1 still signs in under v2")
             let backups = try await onHost(host, RemoteCommand(["ls", "/srv/mai/data/backups"]))
             #expect(backups.stdoutText.contains("pre-deploy-v2-"), "\(host.name): a backup was taken before v2: \(backups.stdoutText)")

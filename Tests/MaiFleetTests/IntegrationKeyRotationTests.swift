@@ -227,6 +227,23 @@ struct IntegrationKeyRotationTests {
         }
     }
 
+    /// The simulator's completions started and not yet recorded (`GET /__sim/running`), by id.
+    func simRunning() async throws -> [String] {
+        let (status, body) = try await Self.request(simRoot + "/__sim/running")
+        #expect(status == 200)
+        return (((body as? [String: Any])?["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+    }
+
+    /// Polls `condition` until it holds, or records a failure after `seconds`.
+    func eventually(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out after \(seconds) s waiting for \(what)")
+    }
+
     /// Every generation the simulator served (its books), costs read exactly.
     func simGenerations() async throws -> [SimGeneration] {
         struct Envelope: Decodable { var data: [SimGeneration] }
@@ -340,6 +357,41 @@ struct IntegrationKeyRotationTests {
         #expect(flagged.map { $0["client"] as? String } == [h1.serverId])
         let day = ((flagged.first?["days"] as? [[String: Any]]) ?? []).first { $0["flagged"] as? Bool == true }
         #expect(day?["day"] as? String == today && (day?["difference"] as? String ?? "").hasPrefix("-"))
+
+        // h3's agent dies after OpenRouter started a request and before its response head: OpenRouter
+        // charges it, and the agent never learns its id. `--settle` books it at OpenRouter's figures, once.
+        let h3 = try fleet.host(3)
+        let h3Token = try await Self.token(on: h3)
+        let waiting = Task { await Self.chat(on: h3, token: h3Token, text: "never named [[sim:head_latency_ms=60000]]") }
+        try await eventually("OpenRouter to start h3's request", seconds: 30) { try await self.simRunning().count == 1 }
+        let started = try await simRunning()
+        try fleet.script("agent", "3", "kill")
+        #expect(await waiting.value == false, "the employee's request cannot have been answered")
+        try await eventually("OpenRouter to record the request it started", seconds: 60) {
+            let served = try await self.simGenerations().map(\.id)
+            return try await self.simRunning().isEmpty && started.allSatisfy(served.contains)
+        }
+        let h3State = try await confirmEverything(h3)
+        #expect(h3State.provisional == 0, "\(h3State)")
+        (status, out, err) = try maictl("usage", "reconcile", "--month", month, "--as-of", tomorrow, "--threshold", "0", "--settle", "-o", "json")
+        #expect(status == 2, "only h1's spend behind its agent's back is left: \(err)\n\(out)")
+        report = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
+        let settlements = report["settlements"] as? [String: [[String: Any]]] ?? [:]
+        let settled = (settlements[h3.serverId] ?? []).map { ($0["settled"] as? Int ?? -1, $0["dropped"] as? Int ?? -1) }
+        #expect(settled.count == 1 && settled.first! == (1, 0), "one request settled, none dropped: \(report)")
+        clients = try #require(report["clients"] as? [[String: Any]])
+        let h3Books = clients.first { $0["client"] as? String == h3.serverId }
+        #expect(h3Books?["agent_total"] as? String == h3Books?["openrouter_total"] as? String, "\(h3Books ?? [:])")
+        #expect(clients.filter { (($0["days"] as? [[String: Any]]) ?? []).contains { $0["flagged"] as? Bool == true } }.map { $0["client"] as? String } == [h1.serverId],
+                "\(clients)")
+        // Settling again changes nothing.
+        (status, out, err) = try maictl("usage", "reconcile", "--month", month, "--as-of", tomorrow, "--threshold", "0", "--settle", "-o", "json")
+        report = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)\n\(err)")
+        let again = report["settlements"] as? [String: [[String: Any]]] ?? [:]
+        #expect((again[h3.serverId] ?? []).isEmpty, "\(report)")
+        let clientsAgain = report["clients"] as? [[String: Any]] ?? []
+        let totalAgain = clientsAgain.first { $0["client"] as? String == h3.serverId }?["agent_total"] as? String
+        #expect(totalAgain != nil && totalAgain == h3Books?["agent_total"] as? String, "\(report)")
 
         // A client that does not answer is listed as missing, never counted as zero.
         try fleet.script("sshd", "2", "stop")

@@ -13,7 +13,7 @@ import requests
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -236,3 +236,36 @@ def test_open_signup_leads_to_waiting_screen_until_approved(agent, browser):
     wait(admin).until(EC.invisibility_of_element_located((By.CSS_SELECTOR, '#users-table tr[data-email="paula@example.com"]')))
     assert requests.post(agent.url + "/api/v1/auths/signin",
                          json={"email": "paula@example.com", "password": "patience-3"}, timeout=5).status_code == 400
+
+
+def test_changing_the_password_says_the_personal_api_key_ended(agent, browser):
+    """A password change ends the personal API key (whoever knew the old password may have made
+    it): the page says so, in words, and the key no longer opens the API."""
+    driver = browser()
+    onboard(driver, agent)
+    visible(driver, "#open-settings").click()
+    visible(driver, "#settings-dialog")
+    visible(driver, "#api-key-create").click()
+    key = wait(driver).until(lambda d: d.find_element(By.ID, "api-key-value").get_attribute("value"))
+    models = requests.get(agent.url + "/api/models", headers={"Authorization": f"Bearer {key}"}, timeout=5)
+    assert models.status_code == 200, models.text
+
+    new_password = "a-new-horse-2"
+    fill(driver, {"password-current": ADMIN["password"], "password-new": new_password})
+    submit(driver, "password-form")
+    shown = wait_text(driver, "#alert", "personal API key stopped working")
+    assert shown.strip().startswith("Your password has been changed."), shown
+    after = requests.get(agent.url + "/api/models", headers={"Authorization": f"Bearer {key}"}, timeout=5)
+    assert after.status_code == 401, (after.status_code, after.text)
+
+    # Without a key, a password change says only that.
+    fill(driver, {"password-current": new_password, "password-new": ADMIN["password"]})
+    submit(driver, "password-form")
+    def changed_again(d):
+        text = d.find_element(By.ID, "alert").text.strip()  # the message, then the close button's ×
+        return text if text and "API key" not in text else False
+    try:
+        shown = WebDriverWait(driver, 15, poll_frequency=0.1).until(changed_again)
+    except TimeoutException:
+        raise AssertionError(f"the second change showed {driver.find_element(By.ID, 'alert').text!r}") from None
+    assert shown.splitlines()[0] == "Your password has been changed.", shown

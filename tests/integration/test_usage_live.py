@@ -611,3 +611,34 @@ def test_budget_stops_the_employee_with_402(sim, rigs):
     assert lifted.status_code == 200, lifted.text
     answer = client.chat.completions.create(model=MODELS[0], messages=[{"role": "user", "content": "back again"}])
     assert answer.choices[0].message.content
+
+
+def test_a_new_markup_applies_from_the_next_day_and_never_reprices_a_booked_day(sim, rigs):
+    """The operator deploys a new MARKUP_RATE mid-day: today keeps the rate it started with (what the
+    client was shown this morning stays true), the new rate is what the next day starts with, and
+    the admin API, the dashboard's summary and its report all price today the same way."""
+    rig = rigs(sim, name="markup", usage_env={"MARKUP_RATE": "1.3"}).accounts()
+    rig.complete("Before the change [[sim:tokens=9]]")
+    rig.stop()
+    rig.env["MARKUP_RATE"] = "1.75"
+    rig.start()
+    rig.complete("After the change [[sim:tokens=11]]", MODELS[1])
+    synced = rig.cli("usage", "sync")
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert rig.status_counts() == {"confirmed": 2}, rig.db("SELECT status, last_error FROM generations")
+
+    served = my_generations(rig.sim, rig.key)
+    raw = sum(nanos(g["cost"]) for g in served)
+    assert len(served) == 2 and raw > 0, served
+    # Each (day, model) cell is priced once at the day's rate, half-up to the nano-dollar.
+    expected = sum(int((Decimal(nanos(g["cost"])) * Decimal("1.3")).quantize(Decimal(1), ROUND_HALF_UP)) for g in served)
+    status = rig.admin_json("/admin/v1/status")
+    assert status["markup_rate"] == "1.3", status
+    assert nanos(status["today"]["raw_cost"]) == raw and nanos(status["today"]["price"]) == expected, (status, raw, expected)
+    summary = rig.app_json("/api/v1/usage/summary")
+    assert summary["markup_rate"] == "1.3", summary
+    report = rig.app_json("/api/v1/usage/report?group_by=model")
+    shown = lambda amount: nanos(amount) // 1000  # noqa: E731 - the dashboard shows micro-dollars
+    assert shown(summary["today"]["price"]) == shown(report["totals"]["price"]) == (expected + 500) // 1000, (summary, report, expected)
+    assert rig.db("SELECT markup_rate FROM usage_days WHERE day = ?", (served[0]["created_at"][:10],)) == [("1.3",)]
+    assert rig.db("SELECT value FROM settings WHERE key = 'MARKUP_RATE'") == [("1.75",)], "the rate the next day starts with"

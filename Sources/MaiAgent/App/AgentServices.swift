@@ -109,8 +109,12 @@ public struct AgentServices: Sendable {
         try await database.pool.write { db in
             try SettingRecord(key: "MARKUP_RATE", value: markup, updatedAt: now, updatedBy: nil).save(db)
             try db.execute(sql: "UPDATE chat_messages SET status = 'interrupted', error = 'The agent restarted before the answer was complete.' WHERE status = 'streaming'")
-            // Requests the last process sent and never finished: due for confirmation now.
-            try db.execute(sql: "UPDATE generations SET next_attempt_at = 0 WHERE finish_reason = 'streaming' AND status IN ('provisional', 'unverified')")
+            // Requests the last process sent and never finished: no longer on their way (a row
+            // OpenRouter never named is then settled from its activity record), due for confirmation now.
+            try db.execute(sql: """
+                UPDATE generations SET next_attempt_at = 0, finish_reason = 'interrupted'
+                WHERE finish_reason = 'streaming' AND status IN ('provisional', 'unverified')
+                """)
         }
         try await knowledge.store.requeueInterrupted()
         await knowledge.worker.kick()

@@ -28,7 +28,8 @@ public struct ClientReconciliation: Sendable, Equatable, Encodable {
     /// The days flagged.
     public var flaggedDays: [Day] { days.filter(\.flagged) }
 
-    /// Compares per day: a day is flagged when |agent − OpenRouter| exceeds `threshold`.
+    /// Compares per day: a day is flagged when |agent − OpenRouter| exceeds `threshold`, or when the
+    /// two count a different number of requests (a request the agent never named, or never booked).
     public init(client: String, keyHashes: [String], agent: AdminUsageReport, activity: [OpenRouterActivity],
                 coveredDays: [String], monthDays: [String], threshold: Money) {
         self.client = client
@@ -46,7 +47,7 @@ public struct ClientReconciliation: Sendable, Equatable, Encodable {
             let (theirs, theirRequests) = openrouterByDay[day] ?? (.zero, 0)
             let difference = mine - theirs
             return Day(day: day, agent: mine, agentRequests: myRequests, openrouter: theirs, openrouterRequests: theirRequests,
-                       difference: difference, flagged: difference.nanos.magnitude > threshold.nanos.magnitude)
+                       difference: difference, flagged: difference.nanos.magnitude > threshold.nanos.magnitude || myRequests != theirRequests)
         }
         uncoveredDays = monthDays.filter { !covered.contains($0) }
         agentTotal = days.reduce(Money.zero) { $0 + $1.agent }

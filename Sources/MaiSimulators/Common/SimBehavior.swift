@@ -11,6 +11,9 @@ public struct SimBehavior: Sendable, Equatable, Codable {
     public var stall: Bool
     /// Time to first token, in milliseconds.
     public var latencyMs: Int?
+    /// Time until the response head (and `X-Generation-Id`), in milliseconds; the prompt is charged
+    /// from the start, so a client gone before the head leaves a charge it cannot name.
+    public var headLatencyMs: Int?
     /// Tokens per second (one token per chunk); `0` means no pacing at all.
     public var tps: Double?
     /// The exact answer text.
@@ -20,13 +23,14 @@ public struct SimBehavior: Sendable, Equatable, Codable {
 
     public init(
         error: Int? = nil, midstreamError: Bool = false, cutAfter: Int? = nil, stall: Bool = false,
-        latencyMs: Int? = nil, tps: Double? = nil, reply: String? = nil, tokens: Int? = nil
+        latencyMs: Int? = nil, tps: Double? = nil, reply: String? = nil, tokens: Int? = nil, headLatencyMs: Int? = nil
     ) {
         self.error = error
         self.midstreamError = midstreamError
         self.cutAfter = cutAfter
         self.stall = stall
         self.latencyMs = latencyMs
+        self.headLatencyMs = headLatencyMs
         self.tps = tps
         self.reply = reply
         self.tokens = tokens
@@ -42,7 +46,8 @@ public struct SimBehavior: Sendable, Equatable, Codable {
             latencyMs: overrides.latencyMs ?? latencyMs,
             tps: overrides.tps ?? tps,
             reply: overrides.reply ?? reply,
-            tokens: overrides.tokens ?? tokens
+            tokens: overrides.tokens ?? tokens,
+            headLatencyMs: overrides.headLatencyMs ?? headLatencyMs
         )
     }
 

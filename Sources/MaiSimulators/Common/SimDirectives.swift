@@ -2,7 +2,7 @@
 ///
 /// Syntax: `[[sim:NAME]]` or `[[sim:NAME=VALUE]]`, any number of them anywhere in the text. Names:
 /// `error=401|402|429|500|502|503|…`, `midstream_error`, `cut_after=N`, `stall`, `latency_ms=N`,
-/// `tps=N`, `reply=TEXT` (anything up to the closing `]]`), `tokens=N`. Unknown names are ignored.
+/// `head_latency_ms=N`, `tps=N`, `reply=TEXT` (anything up to the closing `]]`), `tokens=N`. Unknown names are ignored.
 public enum SimDirectives {
     /// The behaviour the directives in `text` ask for, and `text` with the directives removed
     /// (and trimmed of surrounding whitespace).
@@ -42,6 +42,7 @@ public enum SimDirectives {
         case "cut_after": behavior.cutAfter = value.flatMap { Int($0) }
         case "stall": behavior.stall = true
         case "latency_ms": behavior.latencyMs = value.flatMap { Int($0) }
+        case "head_latency_ms": behavior.headLatencyMs = value.flatMap { Int($0) }
         case "tps": behavior.tps = value.flatMap { Double($0) }
         case "reply": behavior.reply = value ?? ""
         case "tokens": behavior.tokens = value.flatMap { Int($0) }

@@ -44,6 +44,9 @@ extension OpenRouterSimulator {
                 maxTokens: chat.maxCompletionTokens ?? chat.maxTokens, defaultTokens: configuration.defaultReplyTokens),
             behavior: behavior, chunkDelay: behavior.chunkDelay(default: configuration.chunkDelay),
             streamed: chat.stream ?? false, serial: store.withLock { $0.nextSerial() }, forms: configuration.costForms)
+        if let wait = behavior.headLatencyMs, wait > 0 {
+            try await headLatency(run, request: request, milliseconds: wait)
+        }
         if run.streamed {
             let captured = request
             var headers = SimulatorResponses.eventStreamHeaders
@@ -52,7 +55,7 @@ extension OpenRouterSimulator {
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in try await self.stream(run, request: captured, writer: &writer) })
         }
-        return try await complete(run, request: request)
+        return try await whileRunning(run) { try await complete(run, request: request) }
     }
 
     /// `X-Generation-Id`: the generation id in the response head, before the first chunk.
@@ -64,8 +67,35 @@ extension OpenRouterSimulator {
         return store.withLock { $0.usage(keyHash: key.hash, since: since) }
     }
 
+    /// `[[sim:head_latency_ms=N]]`: the generation has started (the prompt is charged from now on)
+    /// but the response head — and with it `X-Generation-Id` — comes only after N ms. A client that
+    /// goes away meanwhile never learns the generation's id; it is recorded cancelled, as OpenRouter
+    /// bills a request it started.
+    private func headLatency(_ run: CompletionRun, request: Request, milliseconds: Int) async throws {
+        try await whileRunning(run) {
+            do {
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await clock.sleep(for: .milliseconds(milliseconds))
+                }
+            } catch {
+                let record = run.record(sentPieces: 0, finishReason: nil, cancelled: true, latencyMs: 0, generationTimeMs: 0, finishedAt: clock.now)
+                store.withLock { $0.append(record) }
+                throw error
+            }
+        }
+    }
+
+    /// Lists `run` in `GET /__sim/running` until `body` returns or throws.
+    private func whileRunning<Value>(_ run: CompletionRun, _ body: () async throws -> Value) async throws -> Value {
+        store.withLock { $0.running[run.id] = .init(keyHash: run.key.hash, model: run.model.id, streamed: run.streamed) }
+        defer { store.withLock { _ = $0.running.removeValue(forKey: run.id) } }
+        return try await body()
+    }
+
     /// Serves a streamed completion; records it however it ends.
     private func stream(_ run: CompletionRun, request: Request, writer: inout any ResponseBodyWriter) async throws {
+        store.withLock { $0.running[run.id] = .init(keyHash: run.key.hash, model: run.model.id, streamed: true) }
+        defer { store.withLock { _ = $0.running.removeValue(forKey: run.id) } }
         let format = ChatChunkFormatter(run: run)
         let started = ContinuousClock.now
         var firstToken: ContinuousClock.Instant?

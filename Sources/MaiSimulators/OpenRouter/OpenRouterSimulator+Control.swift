@@ -26,6 +26,15 @@ extension OpenRouterSimulator {
     func controlGenerations() -> Response {
         SimulatorResponses.json(.object([("data", .array(generations.map(\.controlJSON)))]))
     }
+
+    /// `GET /__sim/running`: completions started and not yet recorded (`id`, `key_hash`, `model`,
+    /// `stream`), by id.
+    func controlRunning() -> Response {
+        let running = store.withLock { $0.running }.sorted { $0.key < $1.key }
+        return SimulatorResponses.json(.object([("data", .array(running.map { id, run in
+            .object([("id", .string(id)), ("key_hash", .string(run.keyHash)), ("model", .string(run.model)), ("stream", .bool(run.streamed))])
+        }))]))
+    }
 }
 
 extension OpenRouterSimulator {

@@ -44,6 +44,7 @@ public final class OpenRouterSimulator: Sendable {
         let control = router.group("__sim")
         control.post("keys") { request, _ in try await self.controlRegisterKey(request) }
         control.get("generations") { _, _ in self.controlGenerations() }
+        control.get("running") { _, _ in self.controlRunning() }
         control.post("faults") { request, _ in try await self.controlFaults(request) }
         control.get("faults") { _, _ in self.controlFaultsState() }
         control.post("reset") { _, _ in self.reset(); return Response(status: .noContent) }
@@ -90,6 +91,11 @@ public final class OpenRouterSimulator: Sendable {
     }
 
     /// Every generation served so far, oldest first (what tests compare their books against).
+    /// Ids of the completions being served now (`GET /__sim/running`).
+    public var running: [String] {
+        store.withLock { Array($0.running.keys) }.sorted()
+    }
+
     public var generations: [GenerationRecord] {
         store.withLock { $0.generations }
     }

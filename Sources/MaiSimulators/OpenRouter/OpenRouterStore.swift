@@ -9,6 +9,9 @@ struct OpenRouterStore: Sendable {
     /// Hashes of deleted keys: never accepted again, even by prefix.
     var revoked: Set<String> = []
     var generations: [GenerationRecord] = []
+    /// Completions being served now (no record yet), by generation id: what a test waits for before
+    /// it breaks a request that OpenRouter has already started (and will charge).
+    var running: [String: RunningCompletion] = [:]
     var generationIndex: [String: Int] = [:]
     /// Faults switched on through `POST /__sim/faults`.
     var faults = SimulatorFaults()
@@ -27,6 +30,12 @@ struct OpenRouterStore: Sendable {
     mutating func nextAmountCounter() -> UInt64 {
         defer { amountResponses += 1 }
         return amountResponses
+    }
+
+    struct RunningCompletion: Sendable {
+        var keyHash: String
+        var model: String
+        var streamed: Bool
     }
 
     mutating func insert(_ key: SimulatedKey) {

@@ -368,13 +368,14 @@ function wireForms() {
 
   onSubmit('password-form', async (form) => {
     clearAlert();
-    await api('/api/v1/auths/update/password', {
+    const changed = await api('/api/v1/auths/update/password', {
       method: 'POST',
       body: { password: value('password-current'), new_password: value('password-new') },
     });
     form.reset();
     $('password-username').value = state.me?.email ?? '';
-    showAlert(t('password.changed'), 'success');
+    // A personal API key ends with the old password (whoever knew one may have made it).
+    showAlert(t(changed?.api_key_revoked ? 'password.changed_key_revoked' : 'password.changed'), 'success');
   });
 
   onSubmit('add-user-form', async (form) => {
