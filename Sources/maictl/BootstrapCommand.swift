@@ -14,7 +14,8 @@ struct BootstrapCommand: AsyncParsableCommand {
             1. waits (up to --wait) for cloud-init to finish on the server, over the pinned SSH connection;
             2. checks that the client's domain resolves to the server's address (prints the DNS record to add
                when it does not; --skip-dns-check when the record is elsewhere, e.g. behind a proxy);
-            3. deploys (as `maictl deploy`: sign-up closed unless the client file says open_signup = true);
+            3. deploys (as `maictl deploy`: sign-up closed unless the client file says open_signup = true; in a fleet
+               of several clients the shell's OPENROUTER_API_KEY is not used — each gets its own key next);
             4. gives the client its own OpenRouter key (as `maictl keys create`; needs OPENROUTER_MANAGEMENT_KEY);
             5. creates the first administrator (admin_email of the client file) with a generated password, shown
                once or written to --password-dir/<client>-admin-password.txt (0600).
@@ -89,7 +90,7 @@ struct BootstrapCommand: AsyncParsableCommand {
             deployable = deployable.filter { progress[$0.slug]?.failure == nil }
             let deployStarted = ContinuousClock.now
             let code = try await rollout.execute(instances: deployable, versions: targets.versions, kind: "deploy", selection: selection,
-                                                 defaults: fleetDefaults?.deploy ?? FleetDefaults.Deploy())
+                                                 defaults: fleetDefaults?.deploy ?? FleetDefaults.Deploy(), withoutSharedKey: true)
             if code == 3 { throw ExitCode(3) }
             Stderr.write("bootstrap: deploy finished in \(Self.format(ContinuousClock.now - deployStarted))")
             // What each agent serves now, asked of the agent itself (the deploy table above says why not).

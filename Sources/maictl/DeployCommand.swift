@@ -23,6 +23,12 @@ struct DeployCommand: AsyncParsableCommand {
             gets a new container all the same, which is how changed settings (markup, sign-up, the \
             OpenRouter key, the fleet token) reach it without a new version.
 
+            The env file's OpenRouter key is the client's own from the state directory \
+            (instances/<client>/openrouter-key); the shell's OPENROUTER_API_KEY only in a fleet of one \
+            enabled client. In a larger fleet it goes to no client: one whose agent uses a key of its own \
+            keeps it (no key line), one without fails before anything changes on it, with what to do \
+            (maictl keys create <client>).
+
             Exit codes: 0 every instance serves the version, 2 some failed or were skipped, 3 a deploy \
             lock is held (the holder is named), 1 nothing could start, 64 usage error.
 

@@ -7,8 +7,8 @@ import MaiFleet
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Create, rotate and inspect each client's OpenRouter key (needs OPENROUTER_MANAGEMENT_KEY).",
-        subcommands: [KeysCreateCommand.self, KeysRotateCommand.self, KeysStatusCommand.self]
+        abstract: "Create, sync, rotate, inspect and disable each client's OpenRouter key (needs OPENROUTER_MANAGEMENT_KEY).",
+        subcommands: [KeysCreateCommand.self, KeysSyncCommand.self, KeysRotateCommand.self, KeysStatusCommand.self, KeysDisableCommand.self]
     )
 }
 
@@ -55,8 +55,10 @@ struct KeysCreateCommand: AsyncParsableCommand {
             Per client: a new key named mai-<client>-<day> with openrouter_key_limit and openrouter_limit_reset \
             from its file, handed straight to the agent, which checks it with OpenRouter and switches (the \
             secret is never stored or printed here). A client that already uses its own key keeps it; a key it \
-            used before (e.g. a shared OPENROUTER_API_KEY) stays enabled for the others. Run it after the \
-            client's first deploy. Exit codes: 0 all done, 2 some failed, 1 all failed, 64 usage.
+            used before (e.g. a shared OPENROUTER_API_KEY) stays enabled for the others. The key's hash and name \
+            go into the client's key history. Run it after the client's first deploy (in a fleet of several \
+            clients, deploy without OPENROUTER_API_KEY). A client that already has its own key keeps it: change \
+            its limit with maictl keys sync. Exit codes: 0 all done, 2 some failed, 1 all failed, 64 usage.
             Example: maictl keys create acme    maictl keys create --all
             """
     )
@@ -78,7 +80,7 @@ struct KeysCreateCommand: AsyncParsableCommand {
             try await connector.withAdminAPI(instance) { agent, _ in
                 try await ClientKeyCreation(client: instance.slug, limit: instance.openRouterKeyLimit,
                                             limitReset: instance.openRouterLimitReset?.rawValue,
-                                            management: context.management, agent: agent).run()
+                                            management: context.management, agent: agent, store: context.store).run()
             }
         }
         var table = Table(columns: [.init("client"), .init("key"), .init("name"), .init("result")])

@@ -40,6 +40,23 @@ struct RolloutOptions: ParsableArguments {
         guard ["podman", "docker"].contains(engine) else { throw ValidationError("--engine must be podman or docker.") }
     }
 
+    /// The result table (or JSON) on stdout; a dry run prints no table.
+    func report(_ outcomes: [InstanceOutcome], dryRun: Bool) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: (try? encoder.encode(outcomes)) ?? Data("[]".utf8), as: UTF8.self))
+        } else if !dryRun {
+            var table = Table(columns: [.init("instance"), .init("from"), .init("to"), .init("result"), .init("seconds"), .init("detail")])
+            for outcome in outcomes {
+                table.append([outcome.instance, outcome.from ?? "-", outcome.to, outcome.result.rawValue,
+                              String(format: "%.1f", outcome.seconds), outcome.detail])
+            }
+            print(table.render(), terminator: "")
+        }
+    }
+
     /// `30s`, `5m`, `1h`, or plain seconds.
     static func seconds(_ text: String) -> Int? {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
@@ -47,10 +64,11 @@ struct RolloutOptions: ParsableArguments {
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
-    /// Runs the rollout; returns the exit code.
-    func execute(instances: [Instance], versions: [String: String], kind: String, selection: InstanceSelection,
-                 defaults: FleetDefaults.Deploy, force: Bool = false) async throws -> Int32 {
-        guard !instances.isEmpty else {
+    /// Runs the rollout; returns the exit code. `withoutSharedKey` (bootstrap): the operator's
+    /// `OPENROUTER_API_KEY` is not used in a fleet of several clients.
+    func execute(instances selected: [Instance], versions: [String: String], kind: String, selection: InstanceSelection,
+                 defaults: FleetDefaults.Deploy, force: Bool = false, withoutSharedKey: Bool = false) async throws -> Int32 {
+        guard !selected.isEmpty else {
             Stderr.write("No enabled clients selected: nothing to do.")
             return 0
         }
@@ -79,6 +97,56 @@ struct RolloutOptions: ParsableArguments {
             }
         }
         defer { localLock.release() }
+
+        // Each client's OpenRouter key, decided before anything changes (DeployKeyPolicy): a
+        // client that would need the shared OPENROUTER_API_KEY in a fleet of several fails here.
+        let enabledClients: Int
+        var stateKeys: [String: Secret] = [:]
+        do {
+            enabledClients = try FleetLoader(directory: selection.fleet.directoryURL, displayPath: selection.fleet.directory).load()
+                .instances.filter { !$0.disabled }.count
+            for instance in selected {
+                stateKeys[instance.slug] = try connector.state.readSecret("openrouter-key", instance: instance.slug)
+            }
+        } catch {
+            Stderr.write("maictl: \(error); nothing was changed")
+            return 1
+        }
+        // Bootstrap gives each client its own key right after this deploy: in a fleet of several, the
+        // shared key is then not even considered (a new agent starts without a key for those minutes).
+        let shared = withoutSharedKey && enabledClients > 1 ? nil : environment["OPENROUTER_API_KEY"].flatMap { $0.isEmpty ? nil : Secret($0) }
+        // A dry run asks no agent (it connects nowhere).
+        var askAgent: (@Sendable (Instance) async throws -> OpenRouterKeyState)?
+        if !dryRun {
+            askAgent = { instance in try await connector.withAdminAPI(instance) { agent, _ in try await agent.openRouterKey() } }
+        }
+        let keyPlans = await DeployKeyPolicy.plan(instances: selected, enabledClients: enabledClients, stateKeys: stateKeys, shared: shared,
+                                                  parallel: selection.parallel, askAgent: askAgent)
+        var keys: [String: Secret] = [:]
+        var refused: [InstanceOutcome] = []
+        for instance in selected {
+            switch keyPlans[instance.slug] {
+            case .success(let planned)?:
+                if let key = planned.key { keys[instance.slug] = key }
+                if let note = planned.note { say(note) }
+            case .failure(let refusal)?:
+                if dryRun {
+                    say("[dry-run] would refuse \(refusal)")
+                } else {
+                    Stderr.write("maictl \(kind): \(refusal)")
+                    refused.append(InstanceOutcome(instance: instance.slug, from: nil, to: versions[instance.slug] ?? "", result: .failed,
+                                                   detail: refusal.reason))
+                }
+            case nil:
+                break
+            }
+        }
+        let instances = selected.filter { instance in !refused.contains { $0.instance == instance.slug } }
+        guard !instances.isEmpty else {
+            report(refused, dryRun: false)
+            Stderr.write("\(kind): nothing was changed")
+            return 1
+        }
 
         // The image archive for --push-image, made once for all hosts.
         var archives: [String: String] = [:]
@@ -141,19 +209,16 @@ struct RolloutOptions: ParsableArguments {
         for instance in instances {
             guard let version = versions[instance.slug] else { continue }
             let token: Secret
-            let key: Secret?
+            let key = keys[instance.slug]
             do {
                 // A dry run writes nothing, not even a new token into the state directory.
                 token = dryRun ? (try connector.state.readSecret(StateDirectory.fleetTokenName, instance: instance.slug) ?? Secret("<new fleet token>"))
                     : try connector.state.fleetToken(for: instance.slug)
-                key = try connector.state.readSecret("openrouter-key", instance: instance.slug)
-                    ?? environment["OPENROUTER_API_KEY"].flatMap { $0.isEmpty ? nil : Secret($0) }
             } catch {
                 Stderr.write("maictl: \(instance.slug): \(error)")
                 await fleet.unlock(instances, parallel: parallel)
                 return 1
             }
-            if key == nil { say("\(instance.slug): no OpenRouter key in the state directory or OPENROUTER_API_KEY; the agent starts without one") }
             let reference = EngineCommands.imageReference(instance.agentImage, version: version)
             requests[instance.slug] = DeployRequest(
                 instance: instance, version: version, image: reference,
@@ -163,25 +228,13 @@ struct RolloutOptions: ParsableArguments {
         }
         let size = batch.flatMap(RolloutPlan.BatchSize.init) ?? .count(defaults.effectiveBatch)
         let plan = RolloutPlan(instances: instances.map(\.slug), batch: size, maxFailures: maxFailures ?? defaults.maxFailures)
-        let outcomes = await fleet.rollout(plan, requests: requests, parallel: parallel)
+        let rolledOut = await fleet.rollout(plan, requests: requests, parallel: parallel)
         // Instances the rollout never reached still hold the lock taken up front.
-        let untouched = Set(outcomes.filter { $0.result == .skipped }.map(\.instance))
+        let untouched = Set(rolledOut.filter { $0.result == .skipped }.map(\.instance))
         await fleet.unlock(instances.filter { untouched.contains($0.slug) }, parallel: parallel)
         let total = (ContinuousClock.now - started)
-
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(outcomes), as: UTF8.self))
-        } else if !dryRun {
-            var table = Table(columns: [.init("instance"), .init("from"), .init("to"), .init("result"), .init("seconds"), .init("detail")])
-            for outcome in outcomes {
-                table.append([outcome.instance, outcome.from ?? "-", outcome.to, outcome.result.rawValue,
-                              String(format: "%.1f", outcome.seconds), outcome.detail])
-            }
-            print(table.render(), terminator: "")
-        }
+        let outcomes = refused + rolledOut
+        report(outcomes, dryRun: dryRun)
         let failed = outcomes.filter { $0.result == .failed || $0.result == .skipped }.count
         if dryRun {
             say("dry run: nothing was run; the lines above are every command a \(kind) would run on hosts with nothing deployed yet")

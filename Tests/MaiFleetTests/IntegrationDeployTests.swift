@@ -20,19 +20,27 @@ struct IntegrationDeployTests {
         workspace = try MaictlWorkspace(fleet: fleet, name: "deploy")
     }
 
-    func maictl(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
-        try maictl(arguments)
+    /// The operator's shell has a fleet-wide OPENROUTER_API_KEY (which a fleet of three must not
+    /// hand out) and the simulator's management key (any `sk-or-v1-mgmt-…` is one).
+    static let sharedKey = "sk-or-v1-testfleet-deploy"
+    static let managementKey = "sk-or-v1-mgmt-testfleet-deploy"
+
+    func maictl(_ arguments: String..., unset: [String] = []) throws -> (status: Int32, out: String, err: String) {
+        try maictl(arguments, unset: unset)
     }
 
-    func maictl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// Runs maictl; `unset` names variables left out of its environment (`env -u`).
+    func maictl(_ arguments: [String], unset: [String] = []) throws -> (status: Int32, out: String, err: String) {
         var environment = ProcessInfo.processInfo.environment
         environment["MAICTL_STATE_DIR"] = workspace.work + "/state"
         environment["MAICTL_SSH_KEY"] = fleet.clientKey
         environment["SSH_AUTH_SOCK"] = nil
         environment["MAICTL_ENGINE"] = "podman"
         environment["CONTAINERS_CONF"] = PodmanImages.containersConf
-        environment["OPENROUTER_API_KEY"] = "sk-or-v1-testfleet-deploy"
+        environment["OPENROUTER_API_KEY"] = Self.sharedKey
+        environment["OPENROUTER_MANAGEMENT_KEY"] = Self.managementKey
         environment["OPENROUTER_BASE_URL"] = fleet.simUrl
+        for name in unset { environment[name] = nil }
         let out = workspace.work + "/out-\(UUID().uuidString.prefix(6))"
         let wrapper = ["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"\(out).err\"", workspace.maictl] + arguments.map { $0 }
         let status = try IntegrationTestFleet.spawnAndWait(wrapper, environment: environment, outputFile: out)
@@ -71,12 +79,33 @@ struct IntegrationDeployTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }
 
+    /// Each client's OpenRouter key hash, as its agent reports it (`maictl keys status -o json`).
+    func keyHashes() throws -> [String: String] {
+        let status = try maictl("keys", "status", "--fleet", workspace.work + "/fleet", "-o", "json")
+        #expect(status.status == 0, "keys status: \(status.out)\n\(status.err)")
+        let rows = (try? JSONSerialization.jsonObject(with: Data(status.out.utf8))) as? [[String: Any]] ?? []
+        var hashes: [String: String] = [:]
+        for row in rows { if let client = row["client"] as? String, let hash = row["key_hash"] as? String { hashes[client] = hash } }
+        return hashes
+    }
+
     @Test func deployRollingUpgradeFailedCanaryRollbackAndLocks() async throws {
         let names = fleet.hosts.map(\.serverId)
 
+        // 0. A fleet of three: the shared OPENROUTER_API_KEY in the operator's shell is given to no
+        //    client. The fresh hosts have no agent that could hold a key of its own, so a plain deploy
+        //    refuses every client before anything changes and says how to start one.
+        let refused = try maictl("deploy", "--fleet", workspace.work + "/fleet", "--all", "--version", "v1", "--push-image", "--health-timeout", "60")
+        #expect(refused.status == 1, "deploy v1 with the shared key exported: \(refused.out)\n\(refused.err)")
+        for name in names {
+            #expect(refused.err.contains("maictl bootstrap \(name)") && refused.err.contains("maictl keys create \(name)"),
+                    "\(name) is refused with what to do: \(refused.err)")
+        }
+        #expect(try await servingVersions() == ["-", "-", "-"], "nothing was deployed")
+
         // 1. Three fresh hosts, prepared from their user data, bootstrapped: cloud-init done (as the
-        // hosts' own `cloud-init status` says), v1 deployed (the image streamed over SSH), the first
-        // administrator made. The test domains are in no DNS: bootstrap first refuses, naming the
+        // hosts' own `cloud-init status` says), v1 deployed (the image streamed over SSH; the shared
+        // key is not used), each client's own OpenRouter key, the first administrator made. The test domains are in no DNS: bootstrap first refuses, naming the
         // record to add, and changes nothing.
         let passwordDir = workspace.work + "/passwords"
         try FileManager.default.createDirectory(atPath: passwordDir, withIntermediateDirectories: true)
@@ -96,6 +125,12 @@ struct IntegrationDeployTests {
         #expect(v1.out.split(separator: "\n").filter { $0.contains("serving") }.count == 3, "\(v1.out)")
         #expect(try await servingVersions() == ["v1", "v1", "v1"])
         for host in fleet.hosts { #expect(publicHealth(host) == 200, "\(host.name) answers /health through Caddy") }
+        #expect(v1.out.components(separatedBy: " created ").count == 4, "bootstrap gave each client a key of its own: \(v1.out)")
+        let created = try maictl("keys", "create", "--all", "--fleet", workspace.work + "/fleet")
+        #expect(created.status == 0 && created.out.components(separatedBy: "kept (already its own)").count == 4,
+                "keys create --all after bootstrap keeps each client's key: \(created.out)\n\(created.err)")
+        let ownKeys = try keyHashes()
+        #expect(Set(names) == Set(ownKeys.keys) && Set(ownKeys.values).count == 3, "three clients, three keys of their own: \(ownKeys)")
         // The metadata service hands out the user data, host key included: root on the host may read
         // it (cloud-init at boot), the agent's container may not (the user data's nftables rule).
         let fetch = "exec 3<>/dev/tcp/169.254.169.254/80 && printf 'GET /hetzner/v1/userdata HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"
@@ -149,9 +184,20 @@ struct IntegrationDeployTests {
             #expect(poller.failures == 0, "\(host.name) answered non-200 \(poller.failures) times during the rollout: \(poller.failureSamples)")
         }
         let longest = pollers.map(\.longestOutage).max() ?? 0
+        // v2 was deployed with the shared key exported: each agent kept its own key, and no env
+        // file got the shared one (only the count of such lines is read, never the file).
+        #expect(v2.err.components(separatedBy: "keeps its own OpenRouter key").count == 4, "\(v2.err)")
+        #expect(try keyHashes() == ownKeys, "a deploy never replaces a client's own key")
+        for host in fleet.hosts {
+            let lines = try await onHost(host, RemoteCommand(["grep", "-c", "^OPENROUTER_API_KEY=", "/srv/mai/env"]))
+            #expect(lines.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(host.name): the env file has no OpenRouter key line")
+        }
         for host in fleet.hosts {
             let (status, body) = try await post(host, "/api/v1/auths/signin", ["email": "admin@\(host.name).test.example", "password": passwords[host.name] ?? "?"])
             #expect(status == 200 && body["token"] != nil, "\(host.name): the account made under v1 still signs in under v2")
+            if let token = body["token"] as? String {
+                #expect(await IntegrationKeyRotationTests.chat(on: host, token: token, text: "after v2"), "\(host.name) chats with its own key under v2")
+            }
             let backups = try await onHost(host, RemoteCommand(["ls", "/srv/mai/data/backups"]))
             #expect(backups.stdoutText.contains("pre-deploy-v2-"), "\(host.name): a backup was taken before v2: \(backups.stdoutText)")
         }

@@ -11,9 +11,16 @@ final class FakeKeyManagement: OpenRouterKeyManaging {
         var secrets: [String: String] = [:]
         var down: Set<String> = []
         var calls: [String] = []
+        var patches: [OpenRouterKeyPatch] = []
         var counter = 0
     }
     let store = Mutex(Store())
+    /// Told of every call before it is answered (`"patch <hash>"`), e.g. to note what else had happened by then.
+    let observer: (@Sendable (String) -> Void)?
+
+    init(observer: (@Sendable (String) -> Void)? = nil) {
+        self.observer = observer
+    }
 
     func add(secret: String, name: String, limit: Money?, reset: String?) -> String {
         let hash = Self.hash(secret)
@@ -33,7 +40,10 @@ final class FakeKeyManagement: OpenRouterKeyManaging {
     var keys: [String: OpenRouterKey] { store.withLock { $0.keys } }
     var calls: [String] { store.withLock { $0.calls } }
 
+    var patches: [OpenRouterKeyPatch] { store.withLock { $0.patches } }
+
     private func enter(_ operation: String, _ hash: String = "") throws {
+        observer?("\(operation) \(hash)".trimmingCharacters(in: .whitespaces))
         try store.withLock { store in
             store.calls.append("\(operation) \(hash)".trimmingCharacters(in: .whitespaces))
             if store.down.contains(operation) { throw OpenRouterAPIError.http(status: 503, message: "management API down (test)") }
@@ -57,10 +67,23 @@ final class FakeKeyManagement: OpenRouterKeyManaging {
         try enter("patch", hash)
         return try store.withLock { store in
             guard var key = store.keys[hash] else { throw OpenRouterAPIError.http(status: 404, message: "Key not found") }
+            store.patches.append(patch)
             if let disabled = patch.disabled { key.disabled = disabled }
+            if let limit = patch.limit { key.limit = limit; key.limitRemaining = limit }
+            if let limitReset = patch.limitReset { key.limitReset = limitReset }
             store.keys[hash] = key
             return key
         }
+    }
+
+    func allKeys(includeDisabled: Bool) async throws -> [OpenRouterKey] {
+        try enter("list")
+        return keys.values.filter { includeDisabled || !$0.disabled }.sorted { $0.hash < $1.hash }
+    }
+
+    /// Changes a stored key as someone in OpenRouter's dashboard would.
+    func edit(_ hash: String, _ change: (inout OpenRouterKey) -> Void) {
+        store.withLock { store in if var key = store.keys[hash] { change(&key); store.keys[hash] = key } }
     }
 
     func deleteKey(hash: String) async throws {

@@ -29,19 +29,34 @@ public struct ClientKeyCreation: Sendable {
     public var management: any OpenRouterKeyManaging
     public var agent: any AgentKeyControl
     public var now: @Sendable () -> Date
+    /// Where the key is recorded in the client's key history (what `deprovision` and `keys disable`
+    /// read once the agent is gone); `nil` records nothing.
+    public var store: KeyRotationStore?
 
     public init(client: String, limit: Money?, limitReset: String?, management: any OpenRouterKeyManaging, agent: any AgentKeyControl,
-                now: @escaping @Sendable () -> Date = Date.init) {
+                store: KeyRotationStore? = nil, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.limit = limit
         self.limitReset = limitReset
         self.management = management
         self.agent = agent
+        self.store = store
         self.now = now
     }
 
+    /// Notes the client's own key in its history (hashes and names only). A failure to write is
+    /// not the key's failure: the agent already uses it, and `deprovision` asks the agent too.
+    func remember(hash: String, name: String, since: Date?) {
+        guard let store, var history = try? store.history(client) else { return }
+        history.update(hash) { entry in
+            entry.name = entry.name ?? name
+            entry.activeFrom = entry.activeFrom ?? since
+        }
+        try? store.save(history, client: client)
+    }
+
     /// Keys of this client are named `mai-<slug>-<day>` (`KeyRotation.keyName`).
-    func isOwn(_ name: String) -> Bool { name.hasPrefix("mai-\(client)-") }
+    func isOwn(_ name: String) -> Bool { ClientKeyName.isOwn(name, client: client) }
 
     public func run() async throws -> Result {
         let state: OpenRouterKeyState
@@ -51,6 +66,7 @@ public struct ClientKeyCreation: Sendable {
             throw Failure(client: client, reason: "cannot ask the agent for its key (\(error)); deploy it first (maictl deploy --only \(client))")
         }
         if let current = state.currentHash, let key = try? await management.key(hash: current), isOwn(key.name), !key.disabled {
+            remember(hash: current, name: key.name, since: state.keySetAt)
             return .kept(hash: current, name: key.name)
         }
         let name = KeyRotation.keyName(client: client, at: now())
@@ -68,6 +84,7 @@ public struct ClientKeyCreation: Sendable {
         } catch {
             // The switch may have happened before its answer was lost: ask before undoing it.
             if let state = try? await agent.openRouterKey(), state.currentHash == created.key.hash {
+                remember(hash: created.key.hash, name: name, since: now())
                 return .created(hash: created.key.hash, name: name)
             }
             let removed = (try? await management.deleteKey(hash: created.key.hash)) != nil
@@ -75,6 +92,7 @@ public struct ClientKeyCreation: Sendable {
                           + (removed ? "the new key was deleted again, nothing changed"
                                      : "delete the unused key \(created.key.hash.prefix(12)) (\(name)) at OpenRouter"))
         }
+        remember(hash: created.key.hash, name: name, since: now())
         return .created(hash: created.key.hash, name: name)
     }
 }

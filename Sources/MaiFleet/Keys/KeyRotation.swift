@@ -240,6 +240,10 @@ public struct KeyRotation: Sendable {
                 // Already gone.
             }
         }
+        let at = now()
+        var history = try store.history(client)
+        history.update(oldHash) { $0.disabledAt = $0.disabledAt ?? at }
+        try store.save(history, client: client)
         journal.step = .disabled
         journal.deleteAfter = now().addingTimeInterval(Self.seconds(options.grace))
         journal.lastError = nil

@@ -57,13 +57,18 @@ public struct KeyHistory: Codable, Sendable, Equatable {
         public var name: String?
         public var activeFrom: Date?
         public var retiredAt: Date?
+        /// When maictl disabled the key at OpenRouter (a rotation's old key, or `deprovision` /
+        /// `keys disable`); absent in histories written before it was recorded.
+        public var disabledAt: Date?
         public var deletedAt: Date?
 
-        public init(hash: String, name: String? = nil, activeFrom: Date? = nil, retiredAt: Date? = nil, deletedAt: Date? = nil) {
+        public init(hash: String, name: String? = nil, activeFrom: Date? = nil, retiredAt: Date? = nil, disabledAt: Date? = nil,
+                    deletedAt: Date? = nil) {
             self.hash = hash
             self.name = name
             self.activeFrom = activeFrom
             self.retiredAt = retiredAt
+            self.disabledAt = disabledAt
             self.deletedAt = deletedAt
         }
     }
@@ -84,6 +89,9 @@ public struct KeyHistory: Codable, Sendable, Equatable {
             entries.append(entry)
         }
     }
+
+    /// Keys that still exist at OpenRouter as far as maictl knows (not deleted), oldest first.
+    public var undeleted: [Entry] { entries.filter { $0.deletedAt == nil } }
 
     /// Hashes of keys that served at some time in `[start, end)` (a key with unknown dates counts).
     public func hashes(servingBetween start: Date, and end: Date) -> [String] {

@@ -1,12 +1,14 @@
 import Foundation
 import MaiCore
 
-/// OpenRouter's key management as a rotation needs it (`OpenRouterManagementClient` in production).
+/// OpenRouter's key management as rotation, creation, sync and disabling need it (`OpenRouterManagementClient` in production).
 public protocol OpenRouterKeyManaging: Sendable {
     func key(hash: String) async throws -> OpenRouterKey
     func createKey(_ key: NewOpenRouterKey) async throws -> CreatedOpenRouterKey
     func updateKey(hash: String, _ patch: OpenRouterKeyPatch) async throws -> OpenRouterKey
     func deleteKey(hash: String) async throws
+    /// Every key of the account (`GET /keys`, all pages), disabled ones too when asked.
+    func allKeys(includeDisabled: Bool) async throws -> [OpenRouterKey]
 }
 
 extension OpenRouterManagementClient: OpenRouterKeyManaging {}
