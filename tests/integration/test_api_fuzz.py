@@ -1,0 +1,44 @@
+"""Property-based fuzzing of the JSON API from the agent's own `/openapi.json` (schemathesis), as a
+signed-in administrator of an agent chatting with the OpenRouter simulator: whatever the generated
+request, the agent answers without a 5xx and keeps serving.
+
+The seed is fixed, so a failure is reproducible: the output names each failing case with the `curl`
+line that repeats it. Sign-out and the password change are left out only because they end the
+session the fuzzer signs its requests with.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from conftest import bearer, signup
+
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+
+
+def test_no_generated_request_gets_a_server_error(chat_agent):
+    assert SCHEMATHESIS.exists(), f"{SCHEMATHESIS} is missing: `make test` installs tests/requirements.txt"
+    response = signup(chat_agent, "fuzz-admin@example.com", name="Fuzz Admin")
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    command = [str(SCHEMATHESIS), "run", chat_agent.url + "/openapi.json", "--experimental=openapi-3.1",
+               "-H", f"Authorization: Bearer {token}", "--checks", "not_a_server_error",
+               "--hypothesis-max-examples", "10", "--hypothesis-deadline", "None", "--hypothesis-seed", "20261203",
+               "--workers", "1", "--exclude-path-regex", "signout|update/password", "--no-color"]
+    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    output = result.stdout + result.stderr
+    summary = [line for line in output.splitlines() if "not_a_server_error" in line]
+    assert result.returncode == 0 and summary and "PASSED" in summary[-1], output[-6000:]
+    # The operations it reached: the schema's, with real answers (a fuzzer that only met 401s or
+    # 404s of a wrong base URL would prove nothing).
+    checked = int(summary[-1].split("/")[1].split()[0])
+    assert checked > 500, output[-3000:]
+    # Still serving, the fuzzer's session included.
+    assert requests.get(chat_agent.url + "/health", timeout=5).status_code == 200
+    me = requests.get(chat_agent.url + "/api/v1/auths/", headers=bearer(token), timeout=5)
+    assert me.status_code == 200, me.text
