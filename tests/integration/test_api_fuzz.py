@@ -20,7 +20,7 @@ from conftest import bearer, signup
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
-def test_no_generated_request_gets_a_server_error(chat_agent):
+def test_no_generated_request_gets_a_server_error(chat_agent, tmp_path):
     assert SCHEMATHESIS.exists(), f"{SCHEMATHESIS} is missing: `make test` installs tests/requirements.txt"
     response = signup(chat_agent, "fuzz-admin@example.com", name="Fuzz Admin")
     assert response.status_code == 200, response.text
@@ -30,7 +30,8 @@ def test_no_generated_request_gets_a_server_error(chat_agent):
                "--hypothesis-max-examples", "10", "--hypothesis-deadline", "None", "--hypothesis-seed", "20261203",
                "--workers", "1", "--exclude-path-regex", "signout|update/password", "--no-color"]
     env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false"}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    # In tmp_path: hypothesis keeps its example database in the working directory (.hypothesis).
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     output = result.stdout + result.stderr
     summary = [line for line in output.splitlines() if "not_a_server_error" in line]
     assert result.returncode == 0 and summary and "PASSED" in summary[-1], output[-6000:]
