@@ -40,8 +40,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     var passwordDir: String?
 
     func validate() throws {
-        guard (client != nil) != all else { throw ValidationError("Name one client, or pass --all.") }
-        if client != nil, selection.only != nil { throw ValidationError("Use either a client name or --only, not both.") }
+        try selection.checkClient(client, all: all)
         guard RolloutOptions.seconds(wait) != nil else { throw ValidationError("--wait must be a duration such as 10m.") }
         try rollout.check()
         if let version { guard RolloutOptions.isTag(version) else { throw ValidationError("--version must be an image tag (letters, digits, . _ -).") } }

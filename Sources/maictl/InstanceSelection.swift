@@ -55,6 +55,12 @@ func fleetExitCode(failures: Int, total: Int) -> ExitCode {
 }
 
 extension InstanceSelection {
+    /// The check of the commands that take `<client>` or `--all` (keys create/rotate/sync, bootstrap).
+    func checkClient(_ client: String?, all: Bool) throws {
+        guard (client != nil) != all else { throw ValidationError("Name one client, or pass --all.") }
+        if client != nil, only != nil { throw ValidationError("Use either a client name or --only, not both.") }
+    }
+
     /// The selected enabled instances, or only `client` when one is named; exit 64 when there is no
     /// enabled client of that name.
     func instances(onlyClient client: String?) throws -> [Instance] {

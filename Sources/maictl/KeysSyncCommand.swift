@@ -28,8 +28,7 @@ struct KeysSyncCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "table or json") var format: Format = .table
 
     func validate() throws {
-        guard (client != nil) != all else { throw ValidationError("Name one client, or pass --all.") }
-        if client != nil, selection.only != nil { throw ValidationError("Use either a client name or --only, not both.") }
+        try selection.checkClient(client, all: all)
     }
 
     struct Row: Encodable, Sendable {
