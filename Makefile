@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration integration-tiers image image-test image-test-beside bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
+.PHONY: run demo build deps test test-deps test-swift test-integration integration-tiers image image-test image-test-from-debug test-unit bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -30,14 +30,14 @@ build:
 	$(SWIFT) build --product maictl
 
 ## make test: install test dependencies, run every tier (unit + component, then integration)
-# The image's static release build runs beside the debug build and the unit tier (two builds fill the
-# two cores better than one after the other: each has long one-module stretches); its log is shown
-# when it fails. Both resolve the packages first, one after the other (one Package.resolved). Then the
-# integration tiers deploy that image.
+# One compile of the stack: the debug build (with the tests). Then, side by side, the unit tier and the
+# image the integration tiers deploy — the debug build's own objects linked with the static Swift
+# runtime into the shipping Dockerfile (scripts/link-agent-from-debug; seconds, no second compile;
+# its log is shown when it fails). Then the integration tiers deploy that image.
 test: test-deps
 	$(SWIFT) package resolve
-	$(SWIFT) package --scratch-path .build-static resolve
-	@$(MAKE) --no-print-directory -j2 test-swift image-test-beside
+	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory -j2 test-unit image-test-from-debug
 	@$(MAKE) --no-print-directory integration-tiers
 
 test-deps:
@@ -47,6 +47,9 @@ test-deps:
 
 test-swift:
 	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory test-unit
+
+test-unit:
 	$(SWIFT) test --skip-build --skip Integration
 
 # Integration tier: maictl and the SSH transport against a real test fleet (network namespaces,
@@ -69,18 +72,17 @@ image:
 	@scripts/install-deps.sh image
 	scripts/build-image --config release
 
-# The image the integration tests deploy: the shipping release image, tagged `test` (a cold static
-# release build is ~9 min on 2 cores; later runs are incremental and podman reuses the apt layer).
+# The shipping release image tagged `test` (a cold static release build is ~13 min on 2 cores); `make
+# test` deploys image-test-from-debug instead, and `make test-integration` this one.
 image-test:
 	@scripts/install-deps.sh image
 	scripts/build-image --config release --tag test
 
-image-test-beside:
+image-test-from-debug:
+	@scripts/install-deps.sh image
 	@mkdir -p .build-static
-	@echo "image: scripts/build-image --config release --tag test, beside the debug build (log: .build-static/image-test.log)"
-	@started=$$(date +%s); \
-	  if scripts/build-image --config release --tag test >.build-static/image-test.log 2>&1; then \
-	    echo "image: localhost/mai-agent:test built in $$(( $$(date +%s) - started )) s"; \
+	@if scripts/build-image --from-debug-build --tag test >.build-static/image-test.log 2>&1; then \
+	    echo "image: localhost/mai-agent:test from the debug build ($$(tail -n 2 .build-static/image-test.log | head -n 1 | sed 's/^build-image: //'))"; \
 	  else status=$$?; tail -n 80 .build-static/image-test.log; echo "image: build failed ($$status); whole log: .build-static/image-test.log" >&2; exit 1; fi
 
 ## make bench: the shipping binary (the image's build: scripts/build-agent-static), then start-up

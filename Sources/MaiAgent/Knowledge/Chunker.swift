@@ -98,11 +98,15 @@ struct Chunker: Sendable {
         var current = ""
         for word in text.split(whereSeparator: \.isWhitespace) {
             var word = Substring(word)
-            while word.count > size {
+            // Cut from the front by index: asking a long word's `count` at every cut was quadratic
+            // (one 4 MB word took 52 s).
+            var start = word.startIndex
+            while let end = word.index(start, offsetBy: size, limitedBy: word.endIndex), end < word.endIndex {
                 if !current.isEmpty { parts.append(current); current = "" }
-                parts.append(String(word.prefix(size)))
-                word = word.dropFirst(size)
+                parts.append(String(word[start..<end]))
+                start = end
             }
+            word = word[start...]
             if current.count + 1 + word.count > size, !current.isEmpty {
                 parts.append(current)
                 current = ""

@@ -10,10 +10,11 @@ struct FilesController {
     let services: AgentServices
     /// Largest part of a resumable upload.
     static let maximumPartBytes = 8 << 20
-    /// One-request (multipart) uploads hold the whole body in memory: at most two at once in
-    /// total and one per person (four 50 MiB uploads once grew the agent from 208 to 481 MB). The
-    /// resumable upload, which the web app uses, streams to disk and is not bounded here.
-    let wholeUploads = ConcurrencyGate(total: 2, perUser: 1)
+    /// One-request (multipart) uploads stream to disk as they arrive (memory does not grow with
+    /// the file); still at most four at once in total and one per person, so one person cannot
+    /// hold the disk's bandwidth. The resumable upload, which the web app uses, is bounded by its
+    /// parts' size.
+    let wholeUploads = ConcurrencyGate(total: 4, perUser: 1)
 
     var knowledge: KnowledgeService { services.knowledge }
 
@@ -64,50 +65,69 @@ struct FilesController {
     }
 
     private func uploadWhole(_ request: Request, user: String) async throws -> JSONResponse<FileResponse> {
-        var request = request
         let settings = try await services.knowledgeSettings()
-        guard let boundary = MultipartFile.boundary(contentType: request.headers[.contentType]) else {
+        guard let boundary = MultipartReader.boundary(contentType: request.headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, "Send the file as multipart/form-data in a field named 'file', or use the resumable upload (POST /api/v1/files/uploads).")
         }
-        guard boundary.utf8.count <= MultipartFile.maxBoundary else {
-            throw APIError(.badRequest, "The form's boundary is longer than 70 characters (RFC 2046). Send the file with a standard multipart/form-data encoder.")
-        }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxFileBytes + 64 << 10 {
+        let limit = settings.maxFileBytes + 64 << 10
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Self.tooBig(settings)
         }
-        let body: ByteBuffer
+        let sink = FormFileSink(maxBytes: settings.maxFileBytes, path: knowledge.path(of:), tooBig: Self.tooBig(settings))
         do {
-            body = try await request.collectBody(upTo: settings.maxFileBytes + 64 << 10)
+            var reader = try MultipartReader(boundary: boundary)
+            var received = 0
+            for try await buffer in request.body {
+                received += buffer.readableBytes
+                guard received <= limit else { throw Self.tooBig(settings) }
+                try buffer.withUnsafeReadableBytes { bytes in try reader.feed(bytes, sink.handle) }
+                // A body that arrives faster than it is read never suspends the loop: let the other
+                // requests run between chunks (four uploads once held both cooperative threads and
+                // /health waited 3.5 s).
+                await Task.yield()
+            }
+            try reader.finish()
+            try sink.close()
         } catch {
-            throw Self.tooBig(settings)
+            sink.discard()
+            throw Self.formError(error)
         }
-        let parsed: MultipartFile?
-        do {
-            parsed = try MultipartFile.parse(Data(buffer: body), boundary: boundary)
-        } catch MultipartFile.Problem.boundaryTooLong {
-            throw APIError(.badRequest, "The form's boundary is longer than 70 characters (RFC 2046). Send the file with a standard multipart/form-data encoder.")
-        } catch {
-            throw APIError(.badRequest, "The form has more than \(MultipartFile.maxParts) parts. Send one file per request in a field named 'file'.")
-        }
-        guard let part = parsed else {
+        guard let part = sink.chosen else {
             throw APIError(.badRequest, "No file found in the form: send it in a field named 'file' with a filename.")
         }
-        guard part.content.count <= settings.maxFileBytes else { throw Self.tooBig(settings) }
-        guard !part.content.isEmpty else { throw APIError(.unprocessableContent, "The file is empty. Upload a file with content.") }
-        try await checkQuota(user: user, adding: Int64(part.content.count), settings: settings)
-        let now = services.clock.seconds
-        var file = FileRecord(id: UUID().uuidString.lowercased(), userID: user, filename: Self.cleanName(part.filename), kind: nil,
-                              size: Int64(part.content.count), received: Int64(part.content.count), sha256: nil, status: .queued,
-                              errorCode: nil, error: nil, pages: 0, chunkCount: 0, chunkSize: 0, createdAt: now, updatedAt: now)
-        let path = knowledge.path(of: file.id)
-        guard FileManager.default.createFile(atPath: path, contents: part.content, attributes: [.posixPermissions: 0o600]) else {
-            throw APIError(.serviceUnavailable, "The server could not store the file. Tell your administrator (disk full?).")
+        do {
+            guard part.size > 0 else { throw APIError(.unprocessableContent, "The file is empty. Upload a file with content.") }
+            try await checkQuota(user: user, adding: part.size, settings: settings)
+            let now = services.clock.seconds
+            let filename = Self.cleanName(part.filename)
+            let kind = try Self.checkKind(path: knowledge.path(of: part.id), name: filename)
+            let file = FileRecord(id: part.id, userID: user, filename: filename, kind: kind.rawValue,
+                                  size: part.size, received: part.size, sha256: part.sha256, status: .queued,
+                                  errorCode: nil, error: nil, pages: 0, chunkCount: 0, chunkSize: 0, createdAt: now, updatedAt: now)
+            try await knowledge.store.insert(file)
+            await knowledge.worker.kick()
+            return JSONResponse(FileResponse(file))
+        } catch {
+            sink.discard()
+            throw error
         }
-        file.sha256 = SHA256.hash(data: part.content).map { String(format: "%02x", $0) }.joined()
-        file.kind = try Self.checkKind(path: path, name: file.filename).rawValue
-        try await knowledge.store.insert(file)
-        await knowledge.worker.kick()
-        return JSONResponse(FileResponse(file))
+    }
+
+    /// What the employee is told about a form that could not be read.
+    static func formError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as APIError: error
+        case MultipartReader.Problem.boundaryTooLong:
+            APIError(.badRequest, "The form's boundary is longer than 70 characters (RFC 2046). Send the file with a standard multipart/form-data encoder.")
+        case MultipartReader.Problem.tooManyParts:
+            APIError(.badRequest, "The form has more than \(MultipartReader.maxParts) parts. Send one file per request in a field named 'file'.")
+        case MultipartReader.Problem.headersTooLong:
+            APIError(.badRequest, "A part of the form has more than \(MultipartReader.maxHeaderBytes >> 10) KiB of headers. Send the file with a standard multipart/form-data encoder.")
+        case MultipartReader.Problem.unterminated:
+            APIError(.badRequest, "The form ended before its closing boundary: the upload was cut off. Send the file again.")
+        default:
+            APIError(.badRequest, "The upload was cut off. Send the file again.")
+        }
     }
 
     // MARK: Resumable upload: announce, then PUT parts at the offset the server has
@@ -164,6 +184,7 @@ struct FilesController {
                     throw APIError(.contentTooLarge, "A part may hold at most \(Self.maximumPartBytes >> 20) MiB and must not go past the announced size.")
                 }
                 try handle.write(contentsOf: Data(buffer: buffer))
+                await Task.yield()
             }
             try handle.close()
         } catch let error as APIError {
@@ -244,5 +265,79 @@ struct FilesController {
         var hasher = SHA256()
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hasher.update(data: data) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The form's file part, written to disk while the body arrives: the part named `file`, or else the
+/// first part with a filename. Nothing of other parts is kept.
+final class FormFileSink {
+    struct Part {
+        var id: String
+        var filename: String
+        var named: Bool
+        var size: Int64 = 0
+        var sha256 = ""
+    }
+
+    let maxBytes: Int
+    let path: (String) -> String
+    let tooBig: APIError
+    private(set) var chosen: Part?
+    private var current: Part?
+    private var handle: FileHandle?
+    private var hasher = SHA256()
+
+    init(maxBytes: Int, path: @escaping (String) -> String, tooBig: APIError) {
+        self.maxBytes = maxBytes
+        self.path = path
+        self.tooBig = tooBig
+    }
+
+    func handle(_ event: MultipartReader.Event) throws {
+        switch event {
+        case let .part(name, filename):
+            current = nil
+            guard let filename, chosen?.named != true, chosen == nil || name == "file" else { return }
+            let part = Part(id: UUID().uuidString.lowercased(), filename: filename, named: name == "file")
+            guard FileManager.default.createFile(atPath: path(part.id), contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: path(part.id))
+            else { throw APIError(.serviceUnavailable, "The server could not store the file. Tell your administrator (disk full?).") }
+            self.handle = handle
+            hasher = SHA256()
+            current = part
+        case let .content(bytes):
+            guard current != nil, let handle else { return }
+            current!.size += Int64(bytes.count)
+            guard current!.size <= Int64(maxBytes) else { throw tooBig }
+            hasher.update(bufferPointer: bytes)
+            try handle.write(contentsOf: bytes)
+        case .partEnd:
+            guard var part = current else { return }
+            try handle?.close()
+            handle = nil
+            part.sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            if let previous = chosen { try? FileManager.default.removeItem(atPath: path(previous.id)) }
+            chosen = part
+            current = nil
+        }
+    }
+
+    /// The form is complete (a part left open is dropped).
+    func close() throws {
+        if let current {
+            try? handle?.close()
+            try? FileManager.default.removeItem(atPath: path(current.id))
+        }
+        handle = nil
+        current = nil
+    }
+
+    /// Removes whatever was written.
+    func discard() {
+        try? handle?.close()
+        handle = nil
+        for part in [current, chosen].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: path(part.id)) }
+        current = nil
+        chosen = nil
     }
 }

@@ -46,7 +46,8 @@ actor IngestionWorker {
         do {
             let current = try await settings()
             let document = try await knowledge.reader.read(path: path, name: file.filename)
-            let chunks = Chunker(size: current.chunkSize, overlap: current.chunkOverlap).chunks(document)
+            let chunker = Chunker(size: current.chunkSize, overlap: current.chunkOverlap)
+            let chunks = try await DocumentReader.offloaded { () throws(ExtractionError) in chunker.chunks(document) }
             guard chunks.count <= ExtractionBudget.maximumPassages else {
                 throw ExtractionError.tooLarge("The file would become \(chunks.count) passages; at most \(ExtractionBudget.maximumPassages) are kept per file. Split it into smaller files and upload them.")
             }
