@@ -1,6 +1,7 @@
 """Property-based fuzzing of the JSON API from the agent's own `/openapi.json` (schemathesis), as a
 signed-in administrator of an agent chatting with the OpenRouter simulator: whatever the generated
-request, the agent answers without a 5xx and keeps serving.
+request, the agent answers without a 5xx, with a status, content type, headers and body its schema
+documents (a malformed header included: the HTTP layer's 400 is JSON too), and keeps serving.
 
 The seed is fixed, so a failure is reproducible: the output names each failing case with the `curl`
 line that repeats it. Sign-out and the password change are left out only because they end the
@@ -18,6 +19,8 @@ import requests
 from conftest import bearer, signup
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
+          "response_headers_conformance"]
 
 
 def test_no_generated_request_gets_a_server_error(chat_agent, tmp_path):
@@ -26,15 +29,18 @@ def test_no_generated_request_gets_a_server_error(chat_agent, tmp_path):
     assert response.status_code == 200, response.text
     token = response.json()["token"]
     command = [str(SCHEMATHESIS), "run", chat_agent.url + "/openapi.json", "--experimental=openapi-3.1",
-               "-H", f"Authorization: Bearer {token}", "--checks", "not_a_server_error",
+               "-H", f"Authorization: Bearer {token}", "--checks", ",".join(CHECKS),
                "--hypothesis-max-examples", "10", "--hypothesis-deadline", "None", "--hypothesis-seed", "20261203",
                "--workers", "1", "--exclude-path-regex", "signout|update/password", "--no-color"]
     env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false"}
     # In tmp_path: hypothesis keeps its example database in the working directory (.hypothesis).
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     output = result.stdout + result.stderr
-    summary = [line for line in output.splitlines() if "not_a_server_error" in line]
-    assert result.returncode == 0 and summary and "PASSED" in summary[-1], output[-6000:]
+    assert result.returncode == 0, output[-8000:]
+    for check in CHECKS:
+        lines = [line for line in output.splitlines() if line.strip().startswith(check)]
+        assert lines and "PASSED" in lines[-1], (check, output[-6000:])
+    summary = [line for line in output.splitlines() if line.strip().startswith("not_a_server_error")]
     # The operations it reached: the schema's, with real answers (a fuzzer that only met 401s or
     # 404s of a wrong base URL would prove nothing).
     checked = int(summary[-1].split("/")[1].split()[0])

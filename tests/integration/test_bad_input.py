@@ -202,3 +202,35 @@ def test_fuzz_signin_and_signup_never_5xx(agent, admin):
     assert requests.get(agent.url + "/health", timeout=5).status_code == 200
     assert requests.get(agent.url + "/health/db", headers=bearer(admin["token"]), timeout=5).status_code == 200
     assert requests.get(agent.url + "/api/v1/auths/", headers=bearer(admin["token"]), timeout=5).status_code == 200
+
+
+def raw_exchange(agent, request: bytes) -> bytes:
+    """Sends raw bytes on a fresh connection and returns everything the agent answers until it closes."""
+    import socket
+    host, port = agent.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_invalid_http_gets_a_json_400_and_earlier_pipelined_requests_their_answers(agent):
+    """A control character in a header used to get Hummingbird's empty 400 (no content type, no
+    reason); a body whose chunking breaks halfway got a 500. Both are the client's fault: a JSON 400."""
+    answer = raw_exchange(agent, b"GET /api/v1/auths/ HTTP/1.1\r\nHost: x\r\nCookie: token=a\x01b\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"application/json" in head, answer
+    assert "not valid HTTP" in json.loads(body)["detail"], answer
+    # Two good requests pipelined before a bad one: both answered, in order, then the 400.
+    answer = raw_exchange(agent, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/version HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nX: \x01\r\n\r\n")
+    statuses = [line for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.1 ") or b"HTTP/1.1 " in line]
+    assert len(statuses) == 3 and b"200 OK" in statuses[0] and b"200 OK" in statuses[1] and b"400 Bad Request" in statuses[2], answer
+    assert b'"status":true' in answer and b'"version"' in answer, answer
+    # A chunked JSON body that stops being HTTP halfway.
+    answer = raw_exchange(agent, b"POST /api/v1/auths/signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nZZ\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert b"not valid HTTP" in answer, answer
+    assert requests.get(agent.url + "/health", timeout=5).status_code == 200

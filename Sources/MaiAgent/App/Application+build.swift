@@ -53,6 +53,7 @@ public func buildApplication(services: AgentServices, onServerRunning: @escaping
     }
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [MalformedRequestHandler()])),
         configuration: .init(
             address: .hostname(services.config.host, port: services.config.port),
             serverName: nil

@@ -1,6 +1,7 @@
 import GRDB
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Turns every error into a `{"detail": …}` answer with the right status. Nothing escapes as a bare 500:
 /// an unexpected error is logged with the request id and answered with that id so it can be traced.
@@ -20,6 +21,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
             context.logger.warning("database busy", metadata: ["error": "\(error.resultCode)"])
             return APIError.response(status: .serviceUnavailable, detail: "The database is busy. Try again in a moment.", headers: [.retryAfter: "1"])
+        } catch is HTTPParserError {
+            // The body stopped being valid HTTP halfway (a broken chunk): the client's fault, not ours.
+            return APIError.response(status: .badRequest, detail: MalformedRequestHandler.detail, headers: [.connection: "close"])
         } catch is CancellationError {
             return APIError.response(status: .serviceUnavailable, detail: "The request was cancelled.")
         } catch {
