@@ -51,6 +51,11 @@ actor IngestionWorker {
             guard chunks.count <= ExtractionBudget.maximumPassages else {
                 throw ExtractionError.tooLarge("The file would become \(chunks.count) passages; at most \(ExtractionBudget.maximumPassages) are kept per file. Split it into smaller files and upload them.")
             }
+            // The files are read one at a time, so this count cannot race another file of the same person.
+            let others = try await knowledge.store.passageCount(userID: file.userID, excluding: file.id)
+            guard others + chunks.count <= current.userMaxPassages else {
+                throw ExtractionError.tooLarge("Your documents already make \(others) passages and this file would add \(chunks.count); each person may have \(current.userMaxPassages). Delete documents you no longer need, or ask your administrator to raise the limit (RAG_USER_MAX_PASSAGES).")
+            }
             try await knowledge.store.storePassages(fileID: file.id, kind: document.kind, pages: document.pageCount, chunkSize: current.chunkSize, chunks: chunks, now: now())
             logger.info("file indexed", metadata: ["mai.file": .string(file.id), "mai.passages": "\(chunks.count)"])
         } catch let error as ExtractionError {

@@ -229,6 +229,7 @@ struct KnowledgeController {
             KnowledgeSettings.Key.embeddingBaseURL.rawValue: settings.embeddingBaseURL,
             KnowledgeSettings.Key.maxFileMiB.rawValue: String(settings.maxFileBytes >> 20),
             KnowledgeSettings.Key.userQuotaMiB.rawValue: String(settings.userQuotaBytes >> 20),
+            KnowledgeSettings.Key.userMaxPassages.rawValue: String(settings.userMaxPassages),
         ]
         return ConfigResponse(values: values, sources: settings.sources, embedding_key_set: knowledge.embeddingKey(for: settings) != nil)
     }

@@ -19,6 +19,9 @@ struct KnowledgeSettings: Sendable, Equatable {
     var maxFileBytes: Int
     /// Bytes one employee may keep in files (`RAG_USER_QUOTA` in MiB, 500).
     var userQuotaBytes: Int
+    /// Passages one employee's files may make together (`RAG_USER_MAX_PASSAGES`, 100,000: about
+    /// 100 million characters at the default chunk size). A file over it fails with the reason.
+    var userMaxPassages: Int
     /// Where each value came from, by key.
     var sources: [String: SettingSource]
 
@@ -32,6 +35,7 @@ struct KnowledgeSettings: Sendable, Equatable {
         case embeddingBaseURL = "RAG_EMBEDDING_BASE_URL"
         case maxFileMiB = "RAG_FILE_MAX_SIZE"
         case userQuotaMiB = "RAG_USER_QUOTA"
+        case userMaxPassages = "RAG_USER_MAX_PASSAGES"
     }
 
     /// The secret key for the embedding endpoint lives only in the environment (`RAG_EMBEDDING_API_KEY`,
@@ -64,6 +68,7 @@ struct KnowledgeSettings: Sendable, Equatable {
             .trimmingCharacters(in: .whitespaces)
         maxFileBytes = int(.maxFileMiB, 50, 1...4096) << 20
         userQuotaBytes = int(.userQuotaMiB, 500, 1...1_048_576) << 20
+        userMaxPassages = int(.userMaxPassages, 100_000, 1...10_000_000)
         self.sources = sources
     }
 
@@ -87,6 +92,7 @@ struct KnowledgeSettings: Sendable, Equatable {
             case .topK: clean[name] = try whole(1...50)
             case .maxFileMiB: clean[name] = try whole(1...4096)
             case .userQuotaMiB: clean[name] = try whole(1...1_048_576)
+            case .userMaxPassages: clean[name] = try whole(1...10_000_000)
             case .relevanceThreshold:
                 guard let number = Double(text), (0...1).contains(number) else {
                     throw APIError(.unprocessableContent, "RAG_RELEVANCE_THRESHOLD must be a number from 0 to 1.")

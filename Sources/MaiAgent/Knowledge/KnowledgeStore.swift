@@ -75,6 +75,14 @@ struct KnowledgeStore: Sendable {
     }
 
     /// Bytes the user keeps in files (announced sizes of unfinished uploads count).
+    /// Passages of the employee's files that are read, other than `fileID`.
+    func passageCount(userID: String, excluding fileID: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(chunk_count), 0) FROM files WHERE user_id = ? AND id != ? AND status = 'ready'",
+                             arguments: [userID, fileID]) ?? 0
+        }
+    }
+
     func usedBytes(userID: String) async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?", arguments: [userID]) ?? 0

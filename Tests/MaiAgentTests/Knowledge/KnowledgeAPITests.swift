@@ -81,6 +81,41 @@ import Testing
         }
     }
 
+    /// Each employee's files together make at most RAG_USER_MAX_PASSAGES passages: the file that
+    /// would go over fails with the reason; another employee is not affected; deleting frees room.
+    @Test func passagesPerEmployeeAreBounded() async throws {
+        let agent = try await TestAgent(environment: ["RAG_USER_MAX_PASSAGES": "5", "RAG_CHUNK_SIZE": "100", "RAG_CHUNK_OVERLAP": "0"])
+        // Three paragraphs of about 90 characters: three passages of at most 100.
+        let text = (1...3).map { "Paragraph \($0) " + String(repeating: "word ", count: 16) }.joined(separator: "\n\n")
+        try await agent.test { client in
+            let tokens = try await client.seedAccounts()
+            func state(_ response: TestResponse, _ token: String) async throws -> [String: Any] {
+                await agent.indexed()
+                return try await client.get("/api/v1/files/\(response.json["id"] as? String ?? "")", token: token).json
+            }
+            let first = try await client.upload("first.txt", text: text, token: tokens.user)
+            let firstState = try await state(first, tokens.user)
+            #expect(firstState["status"] as? String == "ready" && firstState["chunk_count"] as? Int == 3, "\(firstState)")
+            let second = try await client.upload("second.txt", text: text, token: tokens.user)
+            let refused = try await state(second, tokens.user)
+            #expect(refused["status"] as? String == "failed" && refused["error_code"] as? String == "too_big", "\(refused)")
+            #expect((refused["error"] as? String)?.contains("already make 3 passages and this file would add 3; each person may have 5") == true, "\(refused)")
+            // Someone else's budget is their own.
+            let theirs = try await state(try await client.upload("theirs.txt", text: text, token: tokens.admin), tokens.admin)
+            #expect(theirs["status"] as? String == "ready", "\(theirs)")
+            // Deleting the first file makes room for the next one.
+            #expect(try await client.delete("/api/v1/files/\(first.json["id"] as? String ?? "")", token: tokens.user).status == .ok)
+            let third = try await state(try await client.upload("third.txt", text: text, token: tokens.user), tokens.user)
+            #expect(third["status"] as? String == "ready", "\(third)")
+            #expect(try await agent.count("SELECT COALESCE(SUM(chunk_count), 0) FROM files WHERE status = 'ready'") == 6)
+            // The admin sees the limit and where it comes from, and can change it.
+            let config = try await client.get("/api/v1/retrieval/config", token: tokens.admin).json
+            #expect((config["values"] as? [String: Any])?["RAG_USER_MAX_PASSAGES"] as? String == "5", "\(config)")
+            #expect((config["sources"] as? [String: Any])?["RAG_USER_MAX_PASSAGES"] as? String == "environment", "\(config)")
+            #expect(try await client.post("/api/v1/retrieval/config/update", ["RAG_USER_MAX_PASSAGES": "0"], token: tokens.admin).status == .unprocessableContent)
+        }
+    }
+
     @Test func resumableUploadContinuesFromWhatTheServerHas() async throws {
         let agent = try await TestAgent()
         try await agent.test { client in
