@@ -76,7 +76,7 @@ struct DeployCommandBuilderTests {
         let mode = try FileManager.default.attributesOfItem(atPath: layout.root)[.posixPermissions] as? Int
         #expect(mode == 0o700)
         let second = try shell(commands.acquireLock(), stdin: LockHolder(holder: "bob", since: "x", message: "").fileText)
-        #expect(second.status == 3)
+        #expect(second.status == 3, "exit \(second.status): \(second.out)")
         #expect(LockHolder(fileText: second.out) == alice)
         #expect(LockHolder(fileText: try shell(commands.lockStatus()).out).description == "held by alice@laptop (pid 1) since 2026-01-02T03:04:05Z (deploy v2)")
         #expect(try shell(commands.releaseLock()).status == 0)

@@ -269,7 +269,7 @@ struct IntegrationKeyRotationTests {
         let start = try #require(try await withAdmin(host) { try await $0.openRouterKey() }.currentHash)
         try await setFaults(["management_error": 503])
         var (status, _, err) = try maictl("keys", "rotate", host.serverId, "--grace", "0")
-        #expect(status == 1)
+        #expect(status == 1, "exit \(status): \(err)")
         #expect(err.contains("before the agent had a new key") && err.contains("maictl keys rotate \(host.serverId)"), "\(err)")
         #expect(try await withAdmin(host) { try await $0.openRouterKey() }.currentHash == start)
         #expect(await Self.chat(on: host, token: token, text: "management down"))
@@ -283,7 +283,7 @@ struct IntegrationKeyRotationTests {
         // 2. The agent refuses the new key: still on its key, no unused key left at OpenRouter.
         try await setFaults(["created_key_behavior": ["key_error": 401]])
         (status, _, err) = try maictl("keys", "rotate", host.serverId, "--grace", "0")
-        #expect(status == 1)
+        #expect(status == 1, "exit \(status): \(err)")
         #expect(err.contains("handing the new key to the agent") && err.contains("old key, which works"), "\(err)")
         #expect(try await withAdmin(host) { try await $0.openRouterKey() }.currentHash == second)
         #expect(await Self.chat(on: host, token: token, text: "refused"))
@@ -302,7 +302,7 @@ struct IntegrationKeyRotationTests {
         #expect(await Self.chat(on: host, token: token, text: "to confirm later"))
         try await setFaults(["generation_error": 503])
         (status, _, err) = try maictl("keys", "rotate", host.serverId, "--grace", "0", "--drain-timeout", "3s")
-        #expect(status == 1)
+        #expect(status == 1, "exit \(status): \(err)")
         #expect(err.contains("waiting for the old key to drain") && err.contains("new key, which works"), "\(err)")
         let fourth = try #require(try await withAdmin(host) { try await $0.openRouterKey() }.currentHash)
         #expect(fourth != third)
@@ -397,7 +397,7 @@ struct IntegrationKeyRotationTests {
         try fleet.script("sshd", "2", "stop")
         defer { try? fleet.script("sshd", "2", "start") }
         (status, out, err) = try maictl("usage", "reconcile", "--month", month, "--as-of", tomorrow)
-        #expect(status == 2)
+        #expect(status == 2, "exit \(status): \(err)")
         let down = try fleet.host(2).serverId
         #expect(out.contains("MISSING") && err.contains("missing \(down)"), "\(out)\n\(err)")
         try await setFaults([:])

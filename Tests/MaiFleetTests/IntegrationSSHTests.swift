@@ -109,7 +109,7 @@ struct IntegrationSSHTests {
             #expect(status.instance == host.name)
             #expect(status.name == "Test fleet \(host.name)")
             let health = try await client.send(HTTPRequest(method: "GET", path: "/admin/v1/health"))
-            #expect(health.status == 200)
+            #expect(health.status == 200, "\(health.status): \(String(decoding: health.body, as: UTF8.self))")
             let wrong = AdminAPIClient(tunnels: ssh, adminPort: host.adminPort, token: Secret(String(repeating: "x", count: 40)), hostLabel: host.name)
             await #expect(throws: AdminAPIError.unauthorized(host: host.name)) { _ = try await wrong.status() }
             // The tunnel reaches only what the host's loopback offers: a closed port is an error, not a hang.

@@ -76,7 +76,7 @@ def test_cookie_flow_signin_refresh_signout(agent, admin):
     assert session.cookies.get("token") is None
     assert session.cookies.get("refresh_token") is None
     after = session.get(agent.url + AUTHS + "/", timeout=5)
-    assert after.status_code == 401
+    assert after.status_code == 401, (after.status_code, after.text[:500])
     assert_json_detail(after)
     # The session is ended on the server too, not only forgotten by the browser.
     assert requests.get(agent.url + AUTHS + "/", headers=bearer(access_before_signout), timeout=5).status_code == 401
@@ -84,7 +84,7 @@ def test_cookie_flow_signin_refresh_signout(agent, admin):
 
 def test_refresh_token_reuse_ends_the_family(agent, admin):
     first = signin(agent, admin["email"])
-    assert first.status_code == 200
+    assert first.status_code == 200, (first.status_code, first.text[:500])
     refresh_token = first.json()["refresh_token"]
 
     rotation = requests.post(agent.url + AUTHS + "/refresh", json={"refresh_token": refresh_token}, timeout=5)
@@ -93,12 +93,12 @@ def test_refresh_token_reuse_ends_the_family(agent, admin):
     assert requests.get(agent.url + AUTHS + "/", headers=bearer(rotated_access), timeout=5).status_code == 200
 
     reuse = requests.post(agent.url + AUTHS + "/refresh", json={"refresh_token": refresh_token}, timeout=5)
-    assert reuse.status_code == 401
+    assert reuse.status_code == 401, (reuse.status_code, reuse.text[:500])
     assert_json_detail(reuse)
 
     assert requests.get(agent.url + AUTHS + "/", headers=bearer(rotated_access), timeout=5).status_code == 401
     again = requests.post(agent.url + AUTHS + "/refresh", json={"refresh_token": rotation.json()["refresh_token"]}, timeout=5)
-    assert again.status_code == 401
+    assert again.status_code == 401, (again.status_code, again.text[:500])
     # Other sign-ins of the same account are a different family and keep working.
     assert requests.get(agent.url + AUTHS + "/", headers=bearer(admin["token"]), timeout=5).status_code == 200
 
@@ -117,7 +117,7 @@ def test_api_key_lifecycle(agent, admin):
     assert me.json()["email"] == admin["email"]
 
     shown = requests.get(agent.url + AUTHS + "/api_key", headers=headers, timeout=5)
-    assert shown.status_code == 200
+    assert shown.status_code == 200, (shown.status_code, shown.text[:500])
     # Absent or null: either way the secret is shown only once, at creation.
     assert shown.json().get("api_key") is None, shown.json()
     assert key not in shown.text
@@ -125,7 +125,7 @@ def test_api_key_lifecycle(agent, admin):
 
     assert requests.delete(agent.url + AUTHS + "/api_key", headers=headers, timeout=5).status_code == 200
     refused = requests.get(agent.url + AUTHS + "/", headers=bearer(key), timeout=5)
-    assert refused.status_code == 401
+    assert refused.status_code == 401, (refused.status_code, refused.text[:500])
     assert_json_detail(refused)
 
 
@@ -150,7 +150,7 @@ def test_metrics_for_admin_only(agent, admin):
     assert plain.status_code == 200, plain.text
     assert plain.json()["role"] == "user"
     forbidden = requests.get(agent.url + "/metrics", headers=bearer(plain.json()["token"]), timeout=5)
-    assert forbidden.status_code == 403
+    assert forbidden.status_code == 403, (forbidden.status_code, forbidden.text[:500])
     assert_json_detail(forbidden)
     assert requests.get(agent.url + "/metrics", timeout=5).status_code == 401
 

@@ -168,7 +168,7 @@ def test_admin_adds_employee_who_signs_in(agent, browser):
     visible(employee, "#signout").click()
     expected = requests.post(agent.url + "/api/v1/auths/signin",
                              json={"email": EMPLOYEE["email"], "password": "not-the-password"}, timeout=5)
-    assert expected.status_code == 400
+    assert expected.status_code == 400, (expected.status_code, expected.text[:500])
     detail = expected.json()["detail"]
     sign_in(employee, EMPLOYEE["email"], "not-the-password")
     visible(employee, "#alert")

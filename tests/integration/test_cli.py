@@ -27,9 +27,9 @@ def test_user_create_admin_then_sign_in(tmp_path: Path):
         assert response.json()["role"] == "admin"
         assert response.json()["name"] == "The Boss"
         wrong = signin(agent, "boss@example.com", password="boss-password-12")
-        assert wrong.status_code == 400
+        assert wrong.status_code == 400, (wrong.status_code, wrong.text[:500])
     finally:
-        assert agent.stop() == 0
+        assert agent.stop() == 0, agent.log()[-3000:]
 
 
 def test_reset_password_ends_sessions_while_agent_runs(tmp_path: Path):
@@ -50,19 +50,19 @@ def test_reset_password_ends_sessions_while_agent_runs(tmp_path: Path):
         assert "ann@example.com" in reset.stdout
 
         old = requests.get(agent.url + AUTHS + "/", headers=bearer(token), timeout=5)
-        assert old.status_code == 401
+        assert old.status_code == 401, (old.status_code, old.text[:500])
         assert_json_detail(old)
         refreshed = requests.post(agent.url + AUTHS + "/refresh", json={"refresh_token": refresh_token}, timeout=5)
-        assert refreshed.status_code == 401
+        assert refreshed.status_code == 401, (refreshed.status_code, refreshed.text[:500])
 
         new = signin(agent, "ann@example.com", password="new-password-2")
         assert new.status_code == 200, new.text
         assert requests.get(agent.url + AUTHS + "/", headers=bearer(new.json()["token"]), timeout=5).status_code == 200
         stale = signin(agent, "ann@example.com", password="old-password-1")
-        assert stale.status_code == 400
+        assert stale.status_code == 400, (stale.status_code, stale.text[:500])
         assert_json_detail(stale)
     finally:
-        assert agent.stop() == 0
+        assert agent.stop() == 0, agent.log()[-3000:]
 
 
 def test_too_short_password_is_refused(tmp_path: Path):
@@ -84,7 +84,7 @@ def test_reset_password_of_unknown_email(tmp_path: Path):
 
 def test_version_matches_the_api(agent):
     api = requests.get(agent.url + "/api/version", timeout=5)
-    assert api.status_code == 200
+    assert api.status_code == 200, (api.status_code, api.text[:500])
     version = api.json()["version"]
     assert version
 

@@ -130,7 +130,7 @@ def test_another_employee_cannot_retrieve_my_document(chat_agent, chat_users, tm
     answer = employee.post(chat_agent.url + "/api/chat/completions", timeout=30, json={
         "model": "openai/gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "What is the CEO salary?"}],
         "files": [{"type": "file", "id": file_id}]})
-    assert answer.status_code == 200
+    assert answer.status_code == 200, (answer.status_code, answer.text[:500])
     assert '"sources"' not in answer.text
 
 

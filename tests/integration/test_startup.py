@@ -75,7 +75,7 @@ def test_generated_secret_key_is_kept_and_tokens_survive_restart(tmp_path: Path)
         token = response.json()["token"]
         assert requests.get(first.url + "/api/v1/auths/", headers=bearer(token), timeout=5).status_code == 200
     finally:
-        assert first.stop() == 0
+        assert first.stop() == 0, first.log()[-3000:]
 
     second = start_agent(data)
     try:
@@ -85,7 +85,7 @@ def test_generated_secret_key_is_kept_and_tokens_survive_restart(tmp_path: Path)
         assert me.status_code == 200, me.text
         assert me.json()["email"] == "owner@example.com"
     finally:
-        assert second.stop() == 0
+        assert second.stop() == 0, second.log()[-3000:]
 
 
 def test_prod_logs_are_json_and_never_contain_secrets(tmp_path: Path):
@@ -95,13 +95,13 @@ def test_prod_logs_are_json_and_never_contain_secrets(tmp_path: Path):
         up = signup(agent, "ops@example.com", password=password)
         assert up.status_code == 200, up.text
         bad = signin(agent, "ops@example.com", password="wrong-" + password)
-        assert bad.status_code == 400
+        assert bad.status_code == 400, (bad.status_code, bad.text[:500])
         good = signin(agent, "ops@example.com", password=password)
         assert good.status_code == 200, good.text
         tokens = [up.json()["token"], up.json()["refresh_token"], good.json()["token"], good.json()["refresh_token"]]
         assert requests.get(agent.url + "/api/v1/auths/", headers=bearer(tokens[2]), timeout=5).status_code == 200
     finally:
-        assert agent.stop() == 0
+        assert agent.stop() == 0, agent.log()[-3000:]
 
     log = agent.log()
     records = []
@@ -119,7 +119,7 @@ def test_prod_logs_are_json_and_never_contain_secrets(tmp_path: Path):
 def test_request_id_is_echoed_and_logged(agent):
     request_id = "itest-req-4242-abc"
     response = requests.get(agent.url + "/api/config", headers={"X-Request-Id": request_id}, timeout=5)
-    assert response.status_code == 200
+    assert response.status_code == 200, (response.status_code, response.text[:500])
     assert response.headers.get("X-Request-Id") == request_id
 
     generated = requests.get(agent.url + "/api/config", timeout=5).headers.get("X-Request-Id")
@@ -173,7 +173,7 @@ def test_migrate_then_serve(tmp_path: Path):
         config = requests.get(agent.url + "/api/config", timeout=5).json()
         assert config["onboarding"] is True
     finally:
-        assert agent.stop() == 0
+        assert agent.stop() == 0, agent.log()[-3000:]
 
 
 def test_a_log_reader_that_goes_away_does_not_stop_the_agent(tmp_path: Path):
