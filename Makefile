@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run demo build deps test test-deps test-swift test-integration integration-tiers image image-test image-test-from-debug test-unit bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
+.PHONY: run demo build deps test test-deps test-swift test-integration integration-tiers integration-run integration-fleet integration-pytest image image-test image-test-from-debug test-unit bench bench-idle bench-relay bench-usage bench-fleet bench-backup bench-rag clean
 
 ## make run: install what is missing, build, start the agent on http://127.0.0.1:$(PORT)
 run: deps build
@@ -38,7 +38,7 @@ test: test-deps
 	$(SWIFT) package resolve
 	$(SWIFT) build --build-tests
 	@$(MAKE) --no-print-directory -j2 test-unit image-test-from-debug
-	@$(MAKE) --no-print-directory integration-tiers
+	@$(MAKE) --no-print-directory integration-run
 
 test-deps:
 	@scripts/install-deps.sh test
@@ -61,10 +61,26 @@ test-integration: image-test
 
 integration-tiers:
 	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory integration-run
+
+# The tiers themselves, on what is built (`make test` has just built it: a second `swift build` was
+# seen to recompile HummingbirdCore for a minute for nothing). The fleet tier and the pytest tier
+# share nothing (the fleet lives in its own network namespaces behind a lock; pytest's agents take
+# ports the kernel hands out), so they run side by side; each one's output is shown when it ends.
+integration-run:
+	@bin=$$($(SWIFT) build --show-bin-path) && $(MAKE) --no-print-directory -j2 --output-sync=target BIN=$$bin integration-fleet integration-pytest
+
+BIN ?= $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
+
+integration-fleet:
 	# The test fleet's names are machine-wide: one fleet at a time (the lock waits for any other).
-	MAI_INTEGRATION=1 MAI_TEST_IMAGE=localhost/mai-agent:test MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim \
+	MAI_INTEGRATION=1 MAI_TEST_IMAGE=localhost/mai-agent:test MAI_AGENT_BIN=$(BIN)/mai-agent MAI_SIM_BIN=$(BIN)/mai-sim \
 	  flock /run/maitestfleet.lock $(SWIFT) test --skip-build --filter Integration
-	MAI_AGENT_BIN=$$($(SWIFT) build --show-bin-path)/mai-agent MAI_SIM_BIN=$$($(SWIFT) build --show-bin-path)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider -p no:schemathesis; \
+
+# BIN: the debug build's directory (integration-run passes it; SwiftPM's lock would make a second
+# `swift build --show-bin-path` wait for the fleet tier's `swift test`).
+integration-pytest:
+	MAI_AGENT_BIN=$(BIN)/mai-agent MAI_SIM_BIN=$(BIN)/mai-sim $(PYTHON) -m pytest tests/integration -q -p no:cacheprovider -p no:schemathesis; \
 	  status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 ## make image: the production image (static release build, stripped; prints the image name)
